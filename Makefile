@@ -1,0 +1,54 @@
+# Wizyta: `make run` serves the demo clinic, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := WIZYTA_ENV=development $(BIN)/flask --app app
+STAMP := $(VENV)/.installed-stamp
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/wizyta_test
+export CHROMIUM_PATH ?= /usr/bin/chromium
+
+.PHONY: run test install translations lint test-sqlite test-postgres extract-messages bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	@$(BIN)/pybabel compile -d translations 2>&1 | grep -v "^compiling" || true
+
+run: install
+	$(FLASK) init-db
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-sqlite: install
+	$(BIN)/pytest
+
+# The same suite on PostgreSQL, when a server answers on 127.0.0.1:5432.
+test-postgres: install
+	@if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null; then \
+		echo "== PostgreSQL: $(PG_TEST_URL)"; \
+		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser"; \
+	else \
+		echo "== SKIPPED the PostgreSQL run: nothing listens on 127.0.0.1:5432"; \
+	fi
+
+test: lint test-sqlite test-postgres
+
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+bench: install
+	$(BIN)/python bench/slots_bench.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,107 @@
+"""The application factory: `flask --app app run`, `gunicorn 'app:create_app()'`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import peewee
+from dotenv import load_dotenv
+from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from core import filters
+from core.config import ConfigError, load_config
+from core.errors import install_error_pages
+from core.extensions import babel, csrf, limiter, login_manager, select_locale
+from core.mail import deliver_soon
+from core.security import install_security_headers
+from models.base import db, make_database
+
+log = logging.getLogger("wizyta")
+
+
+def _fail(message: str) -> None:
+    """One clear line for the operator instead of a traceback, then stop."""
+    print(f"wizyta: configuration error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _open_database(app: Flask) -> None:
+    url = app.config["DATABASE_URL"]
+    try:
+        database = make_database(url)
+        db.initialize(database)
+        database.connect()
+        database.close()
+    except (peewee.PeeweeException, peewee.DatabaseError, ValueError, OSError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        _fail(f"cannot open DATABASE_URL ({_redact(url)}): {first_line}")
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return url
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    load_dotenv()
+    try:
+        app.config.update(load_config(app.instance_path))
+    except ConfigError as error:
+        _fail(str(error))
+    if test_config:
+        app.config.update(test_config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    _open_database(app)
+
+    @app.before_request
+    def _connect() -> None:
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        if not db.is_closed() and not app.config.get("KEEP_DB_OPEN"):
+            db.close()
+
+    @app.after_request
+    def _send_queued_mail(response):
+        if g.get("mail_queued"):
+            deliver_soon(app)
+        return response
+
+    app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"]
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories="translations"
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    install_security_headers(app)
+    install_error_pages(app)
+    filters.install(app)
+
+    from blueprints import register_blueprints
+
+    register_blueprints(app)
+
+    from core.cli import register_commands
+
+    register_commands(app)
+
+    @app.context_processor
+    def _layout_context() -> dict[str, Any]:
+        return {"current_path": request.full_path.rstrip("?"), "ui_lang": select_locale()}
+
+    return app

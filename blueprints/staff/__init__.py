@@ -1,0 +1,1 @@
+"""Clinic staff: schedules and slot generation (staff pages come in a later issue)."""

@@ -1,0 +1,1 @@
+"""Shared infrastructure: configuration, extensions, mail, time, htmx helpers."""

@@ -1,0 +1,35 @@
+"""Writing the audit log: every read or change of someone's personal or medical data."""
+
+from __future__ import annotations
+
+from flask import has_request_context
+from flask_login import current_user
+
+from models.audit import AuditEvent
+
+from .extensions import client_ip
+
+
+def record(
+    action: str,
+    patient_id: int | None = None,
+    object_type: str = "",
+    object_id: int | None = None,
+    details: str = "",
+    account_id: int | None = None,
+) -> AuditEvent:
+    """Store one audit event; the acting account and IP come from the request if any."""
+    ip = ""
+    if has_request_context():
+        ip = client_ip()
+        if account_id is None and current_user and current_user.is_authenticated:
+            account_id = current_user.id
+    return AuditEvent.create(
+        account_id=account_id,
+        patient_id=patient_id,
+        action=action[:60],
+        object_type=object_type[:40],
+        object_id=object_id,
+        ip=ip[:45],
+        details=details[:500],
+    )

@@ -1,0 +1,299 @@
+"""The demo clinic for `seed-demo`: facilities, specialties, staff, schedules, patients."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from blueprints.staff.slot_generation import generate_slots
+from models.accounts import Account, Consent
+from models.base import db, utcnow
+from models.clinic import (
+    Facility,
+    Locality,
+    Schedule,
+    ScheduleService,
+    Service,
+    Specialty,
+    StaffFacility,
+    StaffMember,
+    StaffSpecialty,
+)
+from models.patients import Patient
+
+from .passwords import hash_password
+from .timeutil import local_today
+
+LOCALITIES_CSV = Path(__file__).resolve().parent.parent / "data" / "localities_pl.csv"
+
+FACILITIES = [
+    (
+        "Przychodnia Wizyta — Centrum",
+        "ul. Marszałkowska 84",
+        "00-514",
+        "Warszawa",
+        "+48 22 111 22 33",
+    ),
+    ("Przychodnia Wizyta — Mokotów", "ul. Puławska 150", "02-624", "Warszawa", "+48 22 111 22 44"),
+    ("Filia Piaseczno", "ul. Kościuszki 12", "05-500", "Piaseczno", "+48 22 111 22 55"),
+]
+
+# specialty -> [(service, minutes, nfz, private, remote, price, referral)]
+SPECIALTIES: dict[str, list[tuple[str, int, bool, bool, bool, str | None, bool]]] = {
+    "Internista": [
+        ("Porada internistyczna", 15, True, True, False, "150.00", False),
+        ("Teleporada internistyczna", 15, True, False, True, None, False),
+        ("Wizyta kontrolna — wyniki badań", 15, True, False, False, None, False),
+    ],
+    "Pediatra": [
+        ("Porada pediatryczna — dziecko chore", 15, True, False, False, None, False),
+        ("Bilans zdrowego dziecka", 30, True, False, False, None, False),
+        ("Teleporada pediatryczna", 15, True, False, True, None, False),
+    ],
+    "Kardiolog": [
+        ("Konsultacja kardiologiczna", 30, True, True, False, "250.00", True),
+        ("Echo serca z opisem", 30, False, True, False, "300.00", False),
+    ],
+    "Dermatolog": [
+        ("Konsultacja dermatologiczna", 15, True, True, False, "220.00", True),
+        ("Dermatoskopia znamion", 30, False, True, False, "280.00", False),
+    ],
+    "Okulista": [
+        ("Konsultacja okulistyczna", 15, True, True, False, "200.00", False),
+        ("Dobór okularów", 15, False, True, False, "150.00", False),
+    ],
+    "Ginekolog": [
+        ("Konsultacja ginekologiczna", 30, True, True, False, "230.00", False),
+        ("Cytologia", 15, True, False, False, None, False),
+        ("USG ginekologiczne", 30, False, True, False, "250.00", False),
+    ],
+    "Ortopeda": [
+        ("Konsultacja ortopedyczna", 15, True, True, False, "240.00", True),
+        ("Teleporada ortopedyczna", 15, False, True, True, "180.00", False),
+    ],
+    "Szczepienia": [
+        ("Szczepienie przeciw grypie", 15, False, True, False, "90.00", False),
+        ("Szczepienie obowiązkowe dziecka", 15, True, False, False, None, False),
+        ("Szczepienie przeciw COVID-19", 15, True, False, False, None, False),
+    ],
+}
+
+FIRST = [
+    "Anna",
+    "Piotr",
+    "Katarzyna",
+    "Tomasz",
+    "Magdalena",
+    "Paweł",
+    "Agnieszka",
+    "Marcin",
+    "Joanna",
+    "Krzysztof",
+    "Ewa",
+    "Michał",
+    "Monika",
+    "Jakub",
+    "Aleksandra",
+    "Łukasz",
+    "Barbara",
+    "Grzegorz",
+    "Zofia",
+    "Wojciech",
+    "Małgorzata",
+    "Andrzej",
+    "Beata",
+    "Rafał",
+    "Dorota",
+]
+LAST = [
+    "Nowak",
+    "Kowalska",
+    "Wiśniewski",
+    "Wójcik",
+    "Kamińska",
+    "Lewandowski",
+    "Zielińska",
+    "Szymański",
+    "Woźniak",
+    "Dąbrowski",
+    "Kozłowska",
+    "Jankowski",
+    "Mazur",
+    "Kwiatkowski",
+    "Krawczyk",
+    "Piotrowski",
+    "Grabowska",
+    "Nowakowski",
+    "Pawłowska",
+    "Michalski",
+    "Król",
+    "Wieczorek",
+    "Jabłońska",
+    "Wróbel",
+    "Majewski",
+]
+
+CONSENTS = [
+    (
+        "regulamin",
+        "Regulamin e-Rejestracji",
+        "Akceptuję regulamin e-Rejestracji i politykę prywatności.",
+        True,
+    ),
+    (
+        "rodo",
+        "Przetwarzanie danych",
+        "Wyrażam zgodę na przetwarzanie moich danych osobowych w celu rejestracji na wizyty.",
+        True,
+    ),
+    ("sms", "Przypomnienia SMS", "Chcę otrzymywać przypomnienia o wizytach SMS-em.", False),
+    (
+        "newsletter",
+        "Informacje o profilaktyce",
+        "Chcę otrzymywać e-mailem informacje o programach profilaktycznych.",
+        False,
+    ),
+]
+
+DEMO_PATIENTS = [
+    # login, first, last, pesel, birth date, sex
+    ("anna.demo", "Anna", "Testowa", "85071512362", date(1985, 7, 15), "F"),
+    ("jan.demo", "Jan", "Przykładowy", "79010145636", date(1979, 1, 1), "M"),
+    ("maria.demo", "Maria", "Pokazowa", "92120578981", date(1992, 12, 5), "F"),
+]
+DEMO_PASSWORD = "demo-haslo-1234"
+
+
+def clinic_is_empty() -> bool:
+    return not Facility.select().exists()
+
+
+def create_staff_account(login: str, email: str, password: str, role: str) -> Account:
+    patient = Patient.create(first_name=login, last_name="(personel)", birth_date=date(1970, 1, 1))
+    return Account.create(
+        patient=patient,
+        login=login,
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        activated_at=utcnow(),
+    )
+
+
+def _seed_localities() -> int:
+    if Locality.select().exists() or not LOCALITIES_CSV.exists():
+        return Locality.select().count()
+    from .localities import import_localities
+
+    import_localities(LOCALITIES_CSV)
+    return Locality.select().count()
+
+
+def seed_demo(weeks: int = 8, rng_seed: int = 2026) -> list[str]:
+    """Create the demo clinic; returns lines to print (including demo logins)."""
+    rng = random.Random(rng_seed)
+    today = local_today()
+    with db.atomic():
+        localities = _seed_localities()
+        facilities = [
+            Facility.create(name=n, street=s, postal_code=p, city=c, phone=ph)
+            for n, s, p, c, ph in FACILITIES
+        ]
+        services_by_specialty: dict[Specialty, list[Service]] = {}
+        for spec_name, services in SPECIALTIES.items():
+            specialty = Specialty.create(name=spec_name)
+            services_by_specialty[specialty] = [
+                Service.create(
+                    name=name,
+                    specialty=specialty,
+                    duration_minutes=minutes,
+                    nfz=nfz,
+                    private=private,
+                    in_person=not remote,
+                    remote=remote,
+                    price=Decimal(price) if price else None,
+                    requires_referral=referral,
+                )
+                for name, minutes, nfz, private, remote, price, referral in services
+            ]
+        specialties = list(services_by_specialty)
+        staff_count = 0
+        for i in range(25):
+            specialty = specialties[i % len(specialties)]
+            first, last = FIRST[i], LAST[(i * 7) % len(LAST)]
+            title = "" if specialty.name == "Szczepienia" and i % 2 else "lek. med."
+            staff = StaffMember.create(first_name=first, last_name=last, title=title)
+            staff_count += 1
+            StaffSpecialty.create(staff=staff, specialty=specialty)
+            facility = facilities[i % len(facilities)]
+            StaffFacility.create(staff=staff, facility=facility)
+            services = services_by_specialty[specialty]
+            for weekday in rng.sample(range(5), 3):
+                start_hour = rng.choice([8, 9, 12, 14])
+                remote = [s for s in services if s.remote]
+                in_person = [s for s in services if not s.remote]
+                funding = "private" if rng.random() < 0.3 else "nfz"
+                schedule = Schedule.create(
+                    staff=staff,
+                    facility=facility,
+                    weekday=weekday,
+                    start_time=time(start_hour, 0),
+                    end_time=time(start_hour + 4, 0),
+                    slot_minutes=15,
+                    funding=funding,
+                    mode="in_person",
+                    valid_from=today - timedelta(days=today.weekday()),
+                )
+                for service in in_person:
+                    ScheduleService.create(schedule=schedule, service=service)
+                if remote:
+                    tele = Schedule.create(
+                        staff=staff,
+                        facility=facility,
+                        weekday=weekday,
+                        start_time=time(start_hour + 4, 0),
+                        end_time=time(start_hour + 5, 0),
+                        slot_minutes=15,
+                        funding="nfz",
+                        mode="remote",
+                        valid_from=schedule.valid_from,
+                    )
+                    for service in remote:
+                        ScheduleService.create(schedule=tele, service=service)
+        for code, title, text, required in CONSENTS:
+            Consent.create(code=code, title=title, text=text, required=required)
+        logins = []
+        for login, first, last, pesel, birth, sex in DEMO_PATIENTS:
+            patient = Patient.create(
+                first_name=first,
+                last_name=last,
+                pesel=pesel,
+                birth_date=birth,
+                sex=sex,
+                street="ul. Przykładowa",
+                house_number="1",
+                postal_code="00-001",
+                phone="+48 600 000 000",
+            )
+            Account.create(
+                patient=patient,
+                login=login,
+                email=f"{login}@example.com",
+                password_hash=hash_password(DEMO_PASSWORD),
+                activated_at=utcnow(),
+            )
+            logins.append(login)
+        create_staff_account(
+            "rejestracja.demo", "rejestracja@example.com", DEMO_PASSWORD, "registrar"
+        )
+        create_staff_account("admin.demo", "admin@example.com", DEMO_PASSWORD, "admin")
+    slots = generate_slots(today, today + timedelta(weeks=weeks))
+    return [
+        f"Demo clinic: {len(facilities)} facilities, {len(specialties)} specialties, "
+        f"{sum(len(v) for v in services_by_specialty.values())} services, {staff_count} staff, "
+        f"{localities} localities, {slots['created']} slots over {weeks} weeks.",
+        f"Demo patient logins (password {DEMO_PASSWORD!r}): {', '.join(logins)}",
+        "Staff logins (same password): rejestracja.demo (registrar), admin.demo (admin)",
+    ]

@@ -1,0 +1,97 @@
+"""Friendly error pages in the user's language; a reference id instead of a traceback."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, Response, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .htmx import render
+
+log = logging.getLogger("wizyta.errors")
+
+TITLES = {
+    400: "Nieprawidłowe żądanie",
+    403: "Brak dostępu",
+    404: "Nie znaleziono strony",
+    405: "Niedozwolona metoda",
+    409: "Konflikt",
+    413: "Za duży plik",
+    422: "Nieprawidłowe dane",
+    429: "Za dużo prób",
+    500: "Błąd serwera",
+}
+
+
+FALLBACK = (
+    "<!doctype html><html lang=pl><meta charset=utf-8><title>Błąd</title>"
+    "<h1>Błąd serwera</h1><p>Spróbuj ponownie za chwilę. Numer zgłoszenia: {ref}</p>"
+)
+
+
+def _page(status: int, message: str, reference: str = "", retry_after: str | None = None):
+    try:
+        response = render(
+            "errors/error.html",
+            status=status,
+            code=status,
+            title=_(TITLES.get(status, "Błąd")),
+            message=message,
+            reference=reference,
+        )
+    except Exception:  # the error page itself failed: answer with a page that cannot fail
+        log.exception("Error page failed for status %s", status)
+        response = Response(FALLBACK.format(ref=reference or "-"), status, mimetype="text/html")
+    if retry_after:
+        response.headers["Retry-After"] = retry_after
+    return response
+
+
+def install_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):
+        log.info("CSRF refused on %s: %s", request.path, error.description)
+        return _page(
+            400,
+            _(
+                "Formularz wygasł lub nie pochodzi z tej strony. Odśwież stronę "
+                "i spróbuj ponownie — nic nie zostało zapisane."
+            ),
+        )
+
+    @app.errorhandler(429)
+    def _too_many(error: HTTPException):
+        retry = None
+        if error.response is not None:
+            retry = error.response.headers.get("Retry-After")
+        return _page(
+            429,
+            _("Wykonano zbyt wiele prób w krótkim czasie. Spróbuj ponownie za chwilę."),
+            retry_after=retry or "60",
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        messages = {
+            403: _("Nie masz dostępu do tej strony."),
+            404: _("Strona, której szukasz, nie istnieje lub została przeniesiona."),
+            405: _("Ta strona nie obsługuje takiego żądania."),
+            413: _("Przesłane dane są za duże."),
+        }
+        status = error.code or 500
+        message = messages.get(status, _("Nie udało się obsłużyć żądania."))
+        return _page(status, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        reference = secrets.token_hex(4).upper()
+        log.exception("Unhandled error, reference %s, path %s", reference, request.path)
+        return _page(
+            500,
+            _("Coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę."),
+            reference=reference,
+        )

@@ -1,0 +1,28 @@
+"""Flask extensions created once and bound to the app in create_app()."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+SUPPORTED_LOCALES = ("pl", "en")
+LANG_COOKIE = "lang"
+
+
+def client_ip() -> str:
+    """The client address after ProxyFix has applied TRUSTED_PROXIES."""
+    return request.remote_addr or "0.0.0.0"  # noqa: S104 - only a rate-limit key
+
+
+def select_locale() -> str:
+    wanted = request.cookies.get(LANG_COOKIE, "")
+    return wanted if wanted in SUPPORTED_LOCALES else "pl"
+
+
+babel = Babel()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+limiter = Limiter(key_func=client_ip, default_limits=[])

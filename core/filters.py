@@ -1,0 +1,33 @@
+"""Jinja filters that show UTC database times in Warsaw time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+from flask_babel import format_date
+
+from .timeutil import to_local
+
+
+def local_datetime(value: datetime | None) -> str:
+    return to_local(value).strftime("%d.%m.%Y %H:%M") if value else ""
+
+
+def local_time(value: datetime | None) -> str:
+    return to_local(value).strftime("%H:%M") if value else ""
+
+
+def long_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value).date()
+    return format_date(value, "EEEE, d MMMM y")
+
+
+def install(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters.update(
+        local_datetime=local_datetime, local_time=local_time, long_date=long_date
+    )

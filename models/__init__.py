@@ -1,0 +1,24 @@
+"""Peewee models, one module per aggregate, and the schema set-up."""
+
+from __future__ import annotations
+
+from .accounts import ACCOUNT_MODELS
+from .audit import AUDIT_MODELS
+from .base import db
+from .booking import BOOKING_MODELS
+from .clinic import CLINIC_MODELS
+from .mail import MAIL_MODELS
+from .meta import SchemaVersion
+from .patients import PATIENT_MODELS
+
+ALL_MODELS = [
+    SchemaVersion,
+    *CLINIC_MODELS,
+    *PATIENT_MODELS,
+    *ACCOUNT_MODELS,
+    *BOOKING_MODELS,
+    *MAIL_MODELS,
+    *AUDIT_MODELS,
+]
+
+__all__ = ["ALL_MODELS", "db"]

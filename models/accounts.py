@@ -1,0 +1,93 @@
+"""Logins ("konto"), consents and two-factor recovery codes."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from .base import BaseModel, utcnow
+from .patients import Patient
+
+ROLES = ("patient", "registrar", "doctor", "admin")
+
+
+class Account(BaseModel):
+    """A login belonging to one patient (or a staff member with a patient record)."""
+
+    patient = pw.ForeignKeyField(Patient, unique=True, backref="accounts", on_delete="CASCADE")
+    login = pw.CharField(max_length=64, unique=True)
+    email = pw.CharField(max_length=254, unique=True)
+    password_hash = pw.CharField(max_length=255)
+    role = pw.CharField(max_length=20, default="patient")
+    activated_at = pw.DateTimeField(null=True)
+    disabled = pw.BooleanField(default=False)
+    failed_logins = pw.IntegerField(default=0)
+    locked_until = pw.DateTimeField(null=True)
+    lock_count = pw.IntegerField(default=0)
+    session_version = pw.IntegerField(default=1)
+    totp_secret = pw.CharField(max_length=64, null=True)
+    totp_last_step = pw.BigIntegerField(null=True)
+    pending_email = pw.CharField(max_length=254, null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    last_login_at = pw.DateTimeField(null=True)
+
+    # Flask-Login protocol
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.activated_at is not None and not self.disabled
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in {"registrar", "doctor", "admin"}
+
+
+class Guardianship(BaseModel):
+    """A guardian's account manages a dependant patient ("subkonto", "podopieczny")."""
+
+    guardian = pw.ForeignKeyField(Account, backref="guardianships", on_delete="CASCADE")
+    patient = pw.ForeignKeyField(Patient, backref="guardians", on_delete="CASCADE")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("guardian", "patient"), True),)
+
+
+class RecoveryCode(BaseModel):
+    account = pw.ForeignKeyField(Account, backref="recovery_codes", on_delete="CASCADE")
+    code_hash = pw.CharField(max_length=255)
+    used_at = pw.DateTimeField(null=True)
+
+
+class Consent(BaseModel):
+    """A consent text the clinic asks for ("zgoda"); a new wording is a new version."""
+
+    code = pw.CharField(max_length=40)
+    version = pw.IntegerField(default=1)
+    title = pw.CharField(max_length=200)
+    text = pw.TextField()
+    required = pw.BooleanField(default=False)
+    active = pw.BooleanField(default=True)
+
+    class Meta:
+        indexes = ((("code", "version"), True),)
+
+
+class ConsentRecord(BaseModel):
+    """One grant or withdrawal of a consent: the history is never overwritten."""
+
+    account = pw.ForeignKeyField(Account, backref="consent_records", on_delete="CASCADE")
+    consent = pw.ForeignKeyField(Consent, on_delete="RESTRICT")
+    granted = pw.BooleanField()
+    at = pw.DateTimeField(default=utcnow)
+    ip = pw.CharField(max_length=45, default="")
+
+
+ACCOUNT_MODELS = [Account, Guardianship, RecoveryCode, Consent, ConsentRecord]

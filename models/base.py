@@ -1,0 +1,42 @@
+"""The database handle, the base model and connection helpers for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import peewee
+from playhouse.db_url import connect as connect_url
+
+db = peewee.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    "synchronous": "normal",
+    "cache_size": -16000,
+}
+
+
+def utcnow() -> datetime:
+    """Now in UTC as a naive datetime: the database stores UTC without a zone."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def make_database(url: str) -> peewee.Database:
+    """Open the database named by a URL; SQLite gets WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        database = connect_url(url, pragmas=SQLITE_PRAGMAS, timeout=10)
+    else:
+        database = connect_url(url.replace("postgres://", "postgresql://", 1))
+    return database
+
+
+def is_sqlite() -> bool:
+    return isinstance(db.obj, peewee.SqliteDatabase)

@@ -1,0 +1,37 @@
+"""Creating and upgrading the schema: `init-db` is idempotent and keeps data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import ALL_MODELS
+from .base import db
+from .meta import SchemaVersion
+
+# Each later change appends a function; its position (1-based) is the version it brings.
+# A migration receives the database and uses playhouse.migrate for ALTERs.
+MIGRATIONS: list[Callable[[object], None]] = []
+
+BASE_VERSION = 1
+
+
+def current_version() -> int:
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else 0
+
+
+def init_schema() -> tuple[int, int]:
+    """Create missing tables, then run pending migrations. Returns (before, after)."""
+    with db.atomic():
+        db.create_tables(ALL_MODELS, safe=True)
+        before = current_version()
+        if before == 0:
+            # A fresh database: create_tables already made the newest schema.
+            target = BASE_VERSION + len(MIGRATIONS)
+            SchemaVersion.create(version=target)
+            return before, target
+        for number, migration in enumerate(MIGRATIONS, start=BASE_VERSION + 1):
+            if number > before:
+                migration(db)
+                SchemaVersion.create(version=number)
+        return before, current_version()

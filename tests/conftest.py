@@ -1,0 +1,171 @@
+"""Fixtures: app, client, runner, a fresh database per test (SQLite or PostgreSQL), auth."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import peewee
+import pytest
+
+os.environ["WIZYTA_ENV"] = "development"
+os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 32)
+for name in ("DATABASE_URL", "RATELIMIT_STORAGE_URI", "MAIL_SERVER"):
+    os.environ.pop(name, None)
+
+from app import create_app  # noqa: E402
+from core.extensions import limiter  # noqa: E402
+from core.passwords import use_fast_hashes_for_tests  # noqa: E402
+from models import ALL_MODELS  # noqa: E402
+from models.base import db, make_database  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+use_fast_hashes_for_tests()
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (temp file per test)'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """The .mo files are build output: compile them once so the English UI is testable."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "compile",
+            "-d",
+            str(ROOT / "translations"),
+        ],
+        check=True,
+    )
+
+
+def _ensure_pg_database(url: str) -> None:
+    parts = urlparse(url)
+    name = parts.path.lstrip("/")
+    admin = peewee.PostgresqlDatabase(
+        "postgres", user=parts.username, host=parts.hostname, port=parts.port or 5432
+    )
+    admin.connect()
+    admin.connection().autocommit = True
+    exists = admin.execute_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    if not exists:
+        admin.execute_sql(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_schema():
+    """PostgreSQL: one database, schema created once per session, emptied per test."""
+    if not PG_URL:
+        return None
+    _ensure_pg_database(PG_URL)
+    database = make_database(PG_URL)
+    db.initialize(database)
+    database.connect(reuse_if_open=True)
+    database.drop_tables(ALL_MODELS, safe=True, cascade=True)
+    database.create_tables(ALL_MODELS)
+    database.close()
+    return PG_URL
+
+
+@pytest.fixture
+def database_url(tmp_path, pg_schema):
+    if pg_schema:
+        database = make_database(pg_schema)
+        database.connect()
+        tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
+        database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        database.close()
+        return pg_schema
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path):
+    """Override in a test module to change settings before the app is built."""
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "MAIL_SERVER": "",
+        "MAIL_SYNC": True,
+        "BASE_URL": "http://localhost",
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    application = create_app(app_config)
+    with application.app_context():
+        if not PG_URL:
+            db.create_tables(ALL_MODELS)
+        limiter.reset()
+        db.close()
+    yield application
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context with an open connection, for calling services directly."""
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        yield app
+        if not db.is_closed():
+            db.close()
+
+
+_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/") -> str:
+    """The CSRF token of the client's session, read from a page like a browser would."""
+    page = client.get(path).get_data(as_text=True)
+    match = _CSRF.search(page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, login: str, password: str, next_path: str | None = None, **extra):
+        data = {
+            "login": login,
+            "password": password,
+            "csrf_token": csrf_token(self.client),
+            **extra,
+        }
+        if next_path:
+            data["next"] = next_path
+        return self.client.post("/login", data=data)
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": csrf_token(self.client)})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
