@@ -10,6 +10,9 @@ from flask import Flask
 AREAS: list[tuple[str, str | None]] = [
     ("public", None),
     ("auth", None),
+    ("account", "/account"),
+    ("slots", None),
+    ("panel", "/panel"),
 ]
 
 

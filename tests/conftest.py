@@ -23,6 +23,8 @@ from core.passwords import use_fast_hashes_for_tests  # noqa: E402
 from models import ALL_MODELS  # noqa: E402
 from models.base import db, make_database  # noqa: E402
 
+pytest_plugins = ["tests.fixtures_mail", "tests.fixtures_live"]
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 

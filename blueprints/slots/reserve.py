@@ -1,0 +1,1 @@
+"""Routes of reserving a slot."""

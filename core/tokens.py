@@ -1,0 +1,61 @@
+"""Signed, expiring links (itsdangerous) with one salt per purpose.
+
+A signature alone is not single-use: callers bind the token to a value that changes once
+the link has been used (e.g. activation state, password hash, session version) and pass it
+as `bound_to`; a token whose bound value no longer matches is refused as used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+
+class TokenInvalid(Exception):
+    """Tampered, for another purpose, or already used."""
+
+
+class TokenExpired(TokenInvalid):
+    """Genuine but too old; the page offers a new link."""
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"wizyta.{purpose}")
+
+
+def fingerprint(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
+def make_token(purpose: str, data: dict[str, Any], bound_to: str = "") -> str:
+    return _serializer(purpose).dumps({**data, "_b": fingerprint(bound_to)})
+
+
+def peek_token(purpose: str, token: str) -> dict[str, Any]:
+    """The payload without checking age or binding (to offer a fresh link after expiry)."""
+    try:
+        return _serializer(purpose).loads_unsafe(token)[1] or {}
+    except Exception:  # noqa: BLE001 - any undecodable token is simply unknown
+        return {}
+
+
+def read_token(purpose: str, token: str, max_age_seconds: int) -> dict[str, Any]:
+    """Check signature and age; returns the payload, still to be checked with `is_bound_to`."""
+    if not token or len(token) > 1000:
+        raise TokenInvalid("empty or overlong token")
+    try:
+        data = _serializer(purpose).loads(token, max_age=max_age_seconds)
+    except SignatureExpired:
+        raise TokenExpired("expired") from None
+    except BadSignature:
+        raise TokenInvalid("bad signature") from None
+    if not isinstance(data, dict):
+        raise TokenInvalid("bad payload")
+    return data
+
+
+def is_bound_to(data: dict[str, Any], value: str) -> bool:
+    return data.get("_b") == fingerprint(value)

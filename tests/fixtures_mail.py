@@ -1,0 +1,1 @@
+"""Fixture `mailbox`: a real SMTP server (aiosmtpd) in the test process."""
