@@ -7,6 +7,7 @@ import secrets
 
 from flask import Flask, Response, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -15,15 +16,15 @@ from .htmx import render
 log = logging.getLogger("wizyta.errors")
 
 TITLES = {
-    400: "Nieprawidłowe żądanie",
-    403: "Brak dostępu",
-    404: "Nie znaleziono strony",
-    405: "Niedozwolona metoda",
-    409: "Konflikt",
-    413: "Za duży plik",
-    422: "Nieprawidłowe dane",
-    429: "Za dużo prób",
-    500: "Błąd serwera",
+    400: _l("Nieprawidłowe żądanie"),
+    403: _l("Brak dostępu"),
+    404: _l("Nie znaleziono strony"),
+    405: _l("Niedozwolona metoda"),
+    409: _l("Konflikt"),
+    413: _l("Za duży plik"),
+    422: _l("Nieprawidłowe dane"),
+    429: _l("Za dużo prób"),
+    500: _l("Błąd serwera"),
 }
 
 
@@ -39,7 +40,7 @@ def _page(status: int, message: str, reference: str = "", retry_after: str | Non
             "errors/error.html",
             status=status,
             code=status,
-            title=_(TITLES.get(status, "Błąd")),
+            title=str(TITLES.get(status, _l("Błąd"))),
             message=message,
             reference=reference,
         )
