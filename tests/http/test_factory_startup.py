@@ -35,14 +35,20 @@ def test_unreachable_database_stops_with_one_line(capsys):
 
 
 def test_cli_with_malformed_setting_prints_one_line_and_no_traceback(tmp_path):
-    result = _flask(["init-db"], {"MAIL_PORT": "twenty-five", "WIZYTA_ENV": "development"}, tmp_path)
+    result = _flask(
+        ["init-db"], {"MAIL_PORT": "twenty-five", "WIZYTA_ENV": "development"}, tmp_path
+    )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "MAIL_PORT must be a whole number" in result.stderr
 
 
 def test_production_without_secret_key_refuses_to_start(tmp_path):
-    env = {"WIZYTA_ENV": "production", "SECRET_KEY": "", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    env = {
+        "WIZYTA_ENV": "production",
+        "SECRET_KEY": "",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+    }
     result = _flask(["init-db"], env, tmp_path)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
