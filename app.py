@@ -48,6 +48,20 @@ def _redact(url: str) -> str:
     return url
 
 
+def _check_rate_limit_storage(app: Flask) -> None:
+    """A Redis URI that does not answer is a configuration error, said once at start-up."""
+    uri = app.config["RATELIMIT_STORAGE_URI"]
+    if uri.startswith("memory") or not app.config.get("RATELIMIT_ENABLED", True):
+        return
+    try:
+        reachable = limiter.storage.check()
+    except Exception as error:  # noqa: BLE001 - any driver error means "not reachable"
+        reachable = False
+        log.debug("rate-limit storage check failed: %s", error)
+    if not reachable:
+        _fail(f"cannot reach RATELIMIT_STORAGE_URI ({_redact(uri)})")
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_dotenv()
@@ -81,12 +95,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         return response
 
     app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"]
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
     csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
+    _check_rate_limit_storage(app)
     login_manager.init_app(app)
     install_security_headers(app)
     install_error_pages(app)

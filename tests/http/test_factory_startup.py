@@ -62,3 +62,26 @@ def test_init_db_on_fresh_sqlite_file_through_cli(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "upgraded from version 0 to 1" in first.stdout
     assert "up to date (version 1)" in second.stdout
+
+
+def test_unreachable_redis_for_rate_limits_stops_with_one_line(capsys, database_url):
+    with pytest.raises(SystemExit):
+        create_app({"DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"})
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "wizyta: configuration error: cannot reach RATELIMIT_STORAGE_URI (redis://127.0.0.1:1/0)"
+    ]
+
+
+@pytest.mark.redis
+def test_app_starts_with_redis_rate_limit_storage(database_url):
+    import redis
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis does not answer on 127.0.0.1:6379")
+    app = create_app(
+        {"DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}
+    )
+    assert app.test_client().get("/no-such-page").status_code == 404
