@@ -126,6 +126,10 @@ class Slot(BaseModel):
             (("starts_at", "booked", "blocked"), False),
             (("specialty", "starts_at"), False),
             (("facility", "starts_at"), False),
+            # search: free slots in time order, keyset-paged by (starts_at, id)
+            (("booked", "blocked", "starts_at", "id"), False),
+            # search by service (via the schedules offering it); schedule deletes
+            (("schedule", "starts_at"), False),
         )
 
 
