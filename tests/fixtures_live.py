@@ -1,1 +1,162 @@
-"""Fixtures for browser tests: a live server and Chromium pages (JS on and off)."""
+"""Browser fixtures: the test app on a real port, headless Chromium (JS on and off), axe checks.
+
+- `live_server`: the test `app` served by werkzeug in a daemon thread; `.url` is its base URL
+  (no trailing slash) and the app's BASE_URL is set to it, so links in mail open here.
+- `browser`: one headless Chromium per session (CHROMIUM_PATH, default /usr/bin/chromium);
+  the browser tests are skipped with a reason when it is missing.
+- `page`: a fresh context per test with locale pl-PL and `base_url` = live_server.url, run
+  twice: ids "js" (JavaScript on) and "nojs" (off). `page.js_enabled` and the `js_enabled`
+  fixture tell which. Mark such tests with `pytest.mark.browser`.
+- `assert_no_axe_violations(page)`: runs the vendored axe-core on the page's current DOM and
+  fails listing each violation (id, impact, help, first targets).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+AXE_PATH = Path(__file__).resolve().parent / "vendor" / "axe-4.14.1.min.js"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 10_000
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app):
+    server = LiveServer(app)
+    app.config["BASE_URL"] = server.url
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.path.exists(executable):
+        pytest.skip(f"Chromium not found at {executable} (set CHROMIUM_PATH)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright package is not installed")
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(
+        executable_path=executable, headless=True, args=CHROMIUM_ARGS
+    )
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+@pytest.fixture(params=[True, False], ids=["js", "nojs"])
+def js_enabled(request):
+    return request.param
+
+
+@pytest.fixture
+def page(browser, live_server, js_enabled):
+    context = browser.new_context(
+        java_script_enabled=js_enabled, locale="pl-PL", base_url=live_server.url
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    tab.js_enabled = js_enabled
+    yield tab
+    context.close()
+
+
+_NOSCRIPT = re.compile(r"</?noscript\b[^>]*>", re.IGNORECASE)
+_AXE_RUN = """async (options) => {
+  const result = await axe.run(document, options);
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.slice(0, 3).map(n => n.target.join(" ")),
+    count: v.nodes.length,
+  }));
+}"""
+
+
+def _axe_source() -> str:
+    return AXE_PATH.read_text(encoding="utf-8")
+
+
+def _run_axe(page, options: dict) -> list[dict]:
+    page.evaluate(_axe_source())
+    return page.evaluate(_AXE_RUN, options)
+
+
+def _run_axe_on_snapshot(page, options: dict) -> list[dict]:
+    """Chromium runs no timers with JavaScript off, so axe cannot finish there.
+
+    Serve the page's current DOM, at the same URL (styles load from the same server), to a
+    JS-enabled context whose response CSP lets no page script run; `<noscript>` content is
+    unwrapped because that is what a browser without JavaScript shows.
+    """
+    html = _NOSCRIPT.sub("", page.content())
+    url = page.url.split("#", 1)[0]
+    context = page.context.browser.new_context(java_script_enabled=True, locale="pl-PL")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        context.route(
+            lambda u: u.split("#", 1)[0] == url,
+            lambda route: route.fulfill(
+                status=200,
+                content_type="text/html; charset=utf-8",
+                headers={"Content-Security-Policy": "script-src 'none'"},
+                body=html,
+            ),
+        )
+        snapshot = context.new_page()
+        snapshot.goto(url, wait_until="load")
+        return _run_axe(snapshot, options)
+    finally:
+        context.close()
+
+
+def axe_violations(page, disable: tuple[str, ...] = ()) -> list[dict]:
+    """axe-core violations on the page; a page without `js_enabled` is taken as JS-enabled."""
+    options = {"rules": {rule: {"enabled": False} for rule in disable}}
+    if getattr(page, "js_enabled", True):
+        return _run_axe(page, options)
+    return _run_axe_on_snapshot(page, options)
+
+
+def assert_no_axe_violations(page, disable: tuple[str, ...] = ()) -> None:
+    """Fail listing axe-core violations on the current page (all default rules, WCAG 2.2 AA)."""
+    violations = axe_violations(page, disable)
+    if violations:
+        lines = [
+            f"- {v['id']} ({v['impact']}): {v['help']} — {v['count']} node(s), e.g. "
+            + "; ".join(v["targets"])
+            for v in violations
+        ]
+        pytest.fail(f"axe found {len(violations)} violation(s) on {page.url}:\n" + "\n".join(lines))
