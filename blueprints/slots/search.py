@@ -1,1 +1,95 @@
-"""Routes of the slot search."""
+"""Routes of the slot search ("Wolne terminy"): GET /slots, one URL for page and fragments."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, request, url_for
+from flask_babel import gettext as _
+
+from core.htmx import is_htmx_fragment_request, render
+from core.timeutil import local_today
+from models.base import utcnow
+
+from . import bp
+from .search_service import (
+    COUNT_CAP,
+    MAX_RANGE_DAYS,
+    Cursor,
+    SearchQuery,
+    choices_for,
+    count_free_slots,
+    group_by_day,
+    nearest_days,
+    parse_query,
+    search_page,
+)
+
+TEMPLATE = "slots/search.html"
+
+
+def _suggestion_links(query: SearchQuery, days) -> list[tuple[object, str]]:
+    span = query.date_to - query.date_from
+    return [
+        (day, url_for("slots.search", **query.params(date_from=day, date_to=day + span)))
+        for day in days
+    ]
+
+
+@bp.get("/slots")
+def search():
+    today = local_today()
+    query, errors = parse_query(request.args, today)
+    cursor = Cursor.decode(request.args.get("after"))
+    config = current_app.config
+    now = utcnow()
+    not_before = now + timedelta(hours=config.get("BOOKING_MIN_NOTICE_HOURS", 0))
+    horizon = config.get("BOOKING_HORIZON_DAYS")
+    not_after = now + timedelta(days=horizon) if horizon else None
+    more = cursor is not None and is_htmx_fragment_request()
+
+    context: dict[str, object] = {
+        "query": query,
+        "errors": errors,
+        "choices": choices_for(query),
+        "days": [],
+        "next_url": None,
+        "suggestions": [],
+        "continued_day": None,
+        "first_page_url": None,
+        "today": today,
+        "max_range_days": MAX_RANGE_DAYS,
+        "fragment": "more" if more else ("region" if is_htmx_fragment_request() else ""),
+    }
+    if errors:
+        context["status_text"] = _("Popraw filtry wyszukiwania.")
+        return render(TEMPLATE, block="search_region", status=422, **context)
+
+    page = search_page(query, cursor=cursor, now=not_before, not_after=not_after)
+    days = group_by_day(page.slots, page.services_by_schedule, query.service)
+    context["days"] = days
+    if page.next_cursor:
+        last_day = days[-1].day.isoformat()
+        context["next_url"] = url_for(
+            "slots.search", **query.params(after=page.next_cursor.encode(), day=last_day)
+        )
+    if cursor is not None:
+        context["continued_day"] = request.args.get("day", "")
+        context["first_page_url"] = url_for("slots.search", **query.params())
+    if more:
+        context["status_text"] = _("Wczytano kolejne wolne terminy: %(num)d.", num=len(page.slots))
+        return render(TEMPLATE, block="search_more", **context)
+
+    if cursor is None:
+        total = count_free_slots(query, now=not_before, not_after=not_after)
+        if total > COUNT_CAP:
+            context["status_text"] = _("Liczba wolnych terminów: ponad %(num)d.", num=COUNT_CAP)
+        else:
+            context["status_text"] = _("Liczba wolnych terminów: %(num)d.", num=total)
+    else:
+        context["status_text"] = _("Wolne terminy na tej stronie: %(num)d.", num=len(page.slots))
+    if not page.slots and cursor is None:
+        context["suggestions"] = _suggestion_links(
+            query, nearest_days(query, now=not_before, not_after=not_after)
+        )
+    return render(TEMPLATE, block="search_region", **context)

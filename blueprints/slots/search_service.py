@@ -35,14 +35,6 @@ MAX_ID = 2**31 - 1
 _CURSOR = re.compile(r"^(\d{14})-(\d{1,10})$")
 
 
-class SearchError(ValueError):
-    """Invalid search parameters: `errors` maps a parameter name to a message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(errors))
-        self.errors = errors
-
-
 @dataclass(frozen=True)
 class Cursor:
     """Where the next page starts: after this (starts_at, id)."""
@@ -264,6 +256,19 @@ def _after(select: pw.ModelSelect, cursor: Cursor | None) -> pw.ModelSelect:
     )
 
 
+def page_query(
+    query: SearchQuery,
+    *,
+    cursor: Cursor | None,
+    now: datetime,
+    not_after: datetime | None = None,
+    page_size: int = PAGE_SIZE,
+) -> pw.ModelSelect:
+    """The main query of the search: one page (plus one row, to know if more follow)."""
+    select = _after(free_slot_query(query, not_before=now, not_after=not_after), cursor)
+    return select.limit(page_size + 1)
+
+
 def search_page(
     query: SearchQuery,
     *,
@@ -274,8 +279,8 @@ def search_page(
 ) -> SearchPage:
     """One page of free slots after `cursor`, with staff, facility and services loaded."""
     now = now or utcnow()
-    select = _after(free_slot_query(query, not_before=now, not_after=not_after), cursor)
-    slots = list(select.limit(page_size + 1))
+    select = page_query(query, cursor=cursor, now=now, not_after=not_after, page_size=page_size)
+    slots = list(select)
     next_cursor = None
     if len(slots) > page_size:
         slots = slots[:page_size]
@@ -495,3 +500,70 @@ def choices_for(query: SearchQuery) -> Choices:
             query.staff,
         ),
     )
+
+
+# -- grouping for display --------------------------------------------------------------
+
+
+@dataclass
+class SlotRun:
+    """Consecutive slots of one staff member on one day with the same place and kind."""
+
+    facility: Facility
+    funding: str
+    mode: str
+    services: list[Service]
+    specialty: Specialty | None
+    slots: list[Slot] = field(default_factory=list)
+
+
+@dataclass
+class StaffGroup:
+    staff: StaffMember
+    runs: list[SlotRun] = field(default_factory=list)
+
+    @property
+    def slot_count(self) -> int:
+        return sum(len(run.slots) for run in self.runs)
+
+
+@dataclass
+class DayGroup:
+    day: date
+    staff: list[StaffGroup] = field(default_factory=list)
+
+
+def group_by_day(
+    slots: list[Slot],
+    services_by_schedule: Mapping[int, list[Service]],
+    service_id: int | None = None,
+) -> list[DayGroup]:
+    """Slots (in time order) → Warsaw days → staff members (in order of their first slot)
+    → runs of slots sharing facility, services and visit type. With a chosen service only
+    that service is listed."""
+    days: list[DayGroup] = []
+    by_key: dict[tuple[date, int], StaffGroup] = {}
+    for slot in slots:
+        day = to_local(slot.starts_at).date()
+        if not days or days[-1].day != day:
+            days.append(DayGroup(day))
+        group = by_key.get((day, slot.staff_id))
+        if group is None:
+            group = by_key[(day, slot.staff_id)] = StaffGroup(slot.staff)
+            days[-1].staff.append(group)
+        services = services_by_schedule.get(slot.schedule_id, []) if slot.schedule_id else []
+        if service_id is not None:
+            services = [s for s in services if s.id == service_id] or services
+        last = group.runs[-1] if group.runs else None
+        if (
+            last is None
+            or last.facility.id != slot.facility_id
+            or last.funding != slot.funding
+            or last.mode != slot.mode
+            or [s.id for s in last.services] != [s.id for s in services]
+        ):
+            specialty = slot.specialty if slot.specialty_id else None
+            last = SlotRun(slot.facility, slot.funding, slot.mode, services, specialty)
+            group.runs.append(last)
+        last.slots.append(slot)
+    return days

@@ -1,0 +1,298 @@
+"""Server time of the free-slot search on a clinic of 50 staff × one year of 15-minute slots.
+
+Usage: .venv/bin/python bench/search_bench.py [--staff 50] [--days 365] [--runs 40]
+       [--database-url postgresql://postgres@127.0.0.1:5432/wizyta_bench] [--quick]
+Without --database-url (or DATABASE_URL) it uses a fresh SQLite file in a temporary folder.
+The schema of the given database is dropped and re-created. Unless --no-small, the same
+measurements are repeated on a clinic with 10× fewer slots (a tenth of the staff), to show
+that the cost follows the page of results and not the size of the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from datetime import time as clock
+from pathlib import Path
+from urllib.parse import urlencode, urlparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("WIZYTA_ENV", "development")
+os.environ.setdefault("SECRET_KEY", "bench-secret-key-" + "x" * 32)
+
+SPECIALTIES = 8
+FACILITIES = 3
+
+
+def ensure_pg_database(url: str) -> None:
+    """Create the PostgreSQL database named in the URL if it does not exist."""
+    import peewee
+
+    parts = urlparse(url)
+    name = parts.path.lstrip("/")
+    admin = peewee.PostgresqlDatabase(
+        "postgres",
+        user=parts.username,
+        password=parts.password,
+        host=parts.hostname,
+        port=parts.port or 5432,
+    )
+    admin.connect()
+    admin.connection().autocommit = True
+    exists = admin.execute_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    if not exists:
+        admin.execute_sql(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def build_clinic(staff_count: int, days: int, today: date) -> dict[str, int]:
+    """Staff with Mon–Fri 8:00–16:00 schedules of 15-minute slots, mixed funding and mode,
+    two services per specialty; then slots for `days` days from today, a third of the first
+    month booked and a few blocked."""
+    from peewee import SQL
+
+    from blueprints.staff.slot_generation import generate_slots
+    from models.base import db, utcnow
+    from models.clinic import (
+        Facility,
+        Schedule,
+        ScheduleService,
+        Service,
+        Slot,
+        Specialty,
+        StaffFacility,
+        StaffMember,
+        StaffSpecialty,
+    )
+
+    facilities = [
+        Facility.create(name=f"Przychodnia {i}", street="ul. 1", postal_code="00-001", city="X")
+        for i in range(FACILITIES)
+    ]
+    specialties = [Specialty.create(name=f"Poradnia {i}") for i in range(SPECIALTIES)]
+    services = {
+        s.id: [
+            Service.create(name=f"Porada {s.id}", specialty=s, private=True, remote=True),
+            Service.create(name=f"Kontrola {s.id}", specialty=s, private=True, remote=True),
+        ]
+        for s in specialties
+    }
+    with db.atomic():
+        for i in range(staff_count):
+            member = StaffMember.create(
+                first_name="Anna", last_name=f"Lekarz {i:03d}", title="lek."
+            )
+            specialty = specialties[i % SPECIALTIES]
+            facility = facilities[i % FACILITIES]
+            StaffSpecialty.create(staff=member, specialty=specialty)
+            StaffFacility.create(staff=member, facility=facility)
+            for weekday in range(5):
+                schedule = Schedule.create(
+                    staff=member,
+                    facility=facility,
+                    weekday=weekday,
+                    start_time=clock(8, 0),
+                    end_time=clock(16, 0),
+                    slot_minutes=15,
+                    funding="private" if (i + weekday) % 4 == 0 else "nfz",
+                    mode="remote" if (i + weekday) % 5 == 0 else "in_person",
+                    valid_from=date(2000, 1, 1),
+                )
+                offered = services[specialty.id] if weekday % 2 == 0 else services[specialty.id][:1]
+                for service in offered:
+                    ScheduleService.create(schedule=schedule, service=service)
+    generate_slots(today, today + timedelta(days=days - 1))
+    month = utcnow() + timedelta(days=30)
+    # (peewee's % on a field means LIKE, so the modulo is written in SQL)
+    Slot.update(booked=True).where((Slot.starts_at < month) & SQL("id % 3 = 0")).execute()
+    Slot.update(blocked=True).where(SQL("id % 97 = 0")).execute()
+    return {
+        "slots": Slot.select().count(),
+        "staff": staff_count,
+        "facility": facilities[1].id,
+        "specialty": specialties[2].id,
+        "service": services[specialties[3].id][1].id,
+        "staff_member": StaffMember.select().order_by(StaffMember.id.desc()).first().id,
+    }
+
+
+def scenarios(ids: dict[str, int], today: date, days: int) -> list[tuple[str, dict[str, str]]]:
+    far_from = today + timedelta(days=max(days - 45, 1))
+    return [
+        ("no filters", {}),
+        ("specialty", {"specialty": str(ids["specialty"])}),
+        ("service", {"service": str(ids["service"])}),
+        ("staff member", {"staff": str(ids["staff_member"])}),
+        ("facility + remote", {"facility": str(ids["facility"]), "visit_type": "remote"}),
+        ("facility + private", {"facility": str(ids["facility"]), "visit_type": "private"}),
+        (
+            "range far ahead",
+            {"date_from": far_from.isoformat(), "date_to": (far_from + timedelta(30)).isoformat()},
+        ),
+        (
+            "service, far ahead",
+            {
+                "service": str(ids["service"]),
+                "date_from": far_from.isoformat(),
+                "date_to": (far_from + timedelta(30)).isoformat(),
+            },
+        ),
+    ]
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+def explain(select) -> list[str]:
+    from models.base import db, is_sqlite
+
+    sql, params = select.sql()
+    if is_sqlite():
+        rows = db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+        return [row[-1] for row in rows]
+    rows = db.execute_sql("EXPLAIN (ANALYZE, COSTS OFF, TIMING ON) " + sql, params).fetchall()
+    return [row[0] for row in rows]
+
+
+def measure(app, ids, today: date, days: int, runs: int, show_plans: bool) -> None:
+    from flask import url_for
+
+    from blueprints.slots.search_service import (
+        Cursor,
+        count_free_slots,
+        page_query,
+        parse_query,
+        search_page,
+    )
+    from models.base import utcnow
+
+    client = app.test_client()
+    header = f"{'search':<22} {'HTTP full':>17} {'HTTP htmx':>17} {'service fn':>17}  results"
+    print(header)
+    print(f"{'':<22} {'p50 / p95 ms':>17} {'p50 / p95 ms':>17} {'p50 / p95 ms':>17}")
+    worst = 0.0
+    plans: list[tuple[str, list[str]]] = []
+    for name, params in scenarios(ids, today, days):
+        with app.test_request_context():
+            url = url_for("slots.search") + ("?" + urlencode(params) if params else "")
+        timings: dict[str, list[float]] = {"full": [], "htmx": [], "fn": []}
+        body = ""
+        client.get(url)  # warm-up: template compilation and caches are not what we measure
+        client.get(url, headers={"HX-Request": "true"})
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            response = client.get(url)
+            t1 = time.perf_counter()
+            client.get(url, headers={"HX-Request": "true"})
+            t2 = time.perf_counter()
+            timings["full"].append((t1 - t0) * 1000)
+            timings["htmx"].append((t2 - t1) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+            body = response.get_data(as_text=True)
+        with app.app_context():
+            from models.base import db
+
+            db.connect(reuse_if_open=True)
+            query, errors = parse_query(params, today)
+            assert not errors, errors
+            now = utcnow()
+            horizon = now + timedelta(days=app.config["BOOKING_HORIZON_DAYS"])
+            page = None
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                page = search_page(query, now=now, not_after=horizon)
+                count_free_slots(query, now=now, not_after=horizon)
+                timings["fn"].append((time.perf_counter() - t0) * 1000)
+            assert page is not None
+            cursor = page.next_cursor or Cursor(now, 0)
+            if show_plans:
+                plans.append(
+                    (
+                        name,
+                        explain(page_query(query, cursor=cursor, now=now, not_after=horizon)),
+                    )
+                )
+            db.close()
+        cells = []
+        for key in ("full", "htmx", "fn"):
+            p50, p95 = percentiles(timings[key])
+            worst = max(worst, p95) if key != "fn" else worst
+            cells.append(f"{p50:7.1f} / {p95:6.1f}")
+        shown = body.count('/reserve"') + body.count("/reserve?")
+        print(f"{name:<22} {cells[0]:>17} {cells[1]:>17} {cells[2]:>17}  {shown} on page")
+    print(f"worst HTTP p95: {worst:.1f} ms (target < 50 ms)")
+    for name, lines in plans:
+        print(f"\nplan of the main query (page 2), {name}:")
+        for line in lines:
+            print("   ", line)
+
+
+def run(url: str, staff: int, days: int, runs: int, show_plans: bool) -> None:
+    from app import create_app
+    from core.timeutil import local_today
+    from models import ALL_MODELS
+    from models.base import db
+
+    sqlite = url.startswith("sqlite")
+    if not sqlite:
+        ensure_pg_database(url)
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "RATELIMIT_ENABLED": False,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "MAIL_SERVER": "",
+            "BOOKING_HORIZON_DAYS": days + 1,
+        }
+    )
+    today = local_today()
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        db.drop_tables(ALL_MODELS, safe=True, cascade=not sqlite)
+        db.create_tables(ALL_MODELS)
+        t0 = time.perf_counter()
+        ids = build_clinic(staff, days, today)
+        built = time.perf_counter() - t0
+        # what autovacuum does on PostgreSQL and `PRAGMA optimize` on SQLite, done now
+        db.execute_sql("ANALYZE")
+        db.close()
+    engine = "SQLite" if sqlite else "PostgreSQL"
+    print(
+        f"\n== {engine}: {ids['staff']} staff × {days} days = {ids['slots']} slots "
+        f"(built in {built:.1f} s); {runs} runs per search, one page = 30 slots"
+    )
+    measure(app, ids, today, days, runs, show_plans)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--staff", type=int, default=50)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--quick", action="store_true", help="CI smoke run: 5 staff, 30 days")
+    parser.add_argument("--no-small", action="store_true", help="skip the 10× smaller run")
+    parser.add_argument("--no-plans", action="store_true", help="do not print query plans")
+    args = parser.parse_args()
+    if args.quick:
+        args.staff, args.days, args.runs = 5, 30, 5
+
+    url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/search-bench.sqlite3"
+    run(url, args.staff, args.days, args.runs, not args.no_plans)
+    if not args.no_small and not args.quick:
+        small = max(1, args.staff // 10)
+        if url.startswith("sqlite"):
+            url = f"sqlite:///{tempfile.mkdtemp()}/search-bench-small.sqlite3"
+        run(url, small, args.days, args.runs, False)
+
+
+if __name__ == "__main__":
+    main()
