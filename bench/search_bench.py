@@ -54,8 +54,6 @@ def build_clinic(staff_count: int, days: int, today: date) -> dict[str, int]:
     """Staff with Mon–Fri 8:00–16:00 schedules of 15-minute slots, mixed funding and mode,
     two services per specialty; then slots for `days` days from today, a third of the first
     month booked and a few blocked."""
-    from peewee import SQL
-
     from blueprints.staff.slot_generation import generate_slots
     from models.base import db, utcnow
     from models.clinic import (
@@ -108,9 +106,11 @@ def build_clinic(staff_count: int, days: int, today: date) -> dict[str, int]:
                     ScheduleService.create(schedule=schedule, service=service)
     generate_slots(today, today + timedelta(days=days - 1))
     month = utcnow() + timedelta(days=30)
-    # (peewee's % on a field means LIKE, so the modulo is written in SQL)
-    Slot.update(booked=True).where((Slot.starts_at < month) & SQL("id % 3 = 0")).execute()
-    Slot.update(blocked=True).where(SQL("id % 97 = 0")).execute()
+    # id mod n via integer division: peewee's % means LIKE, psycopg2 reads % as a parameter
+    Slot.update(booked=True).where(
+        (Slot.starts_at < month) & (Slot.id - Slot.id / 3 * 3 == 0)
+    ).execute()
+    Slot.update(blocked=True).where(Slot.id - Slot.id / 97 * 97 == 0).execute()
     return {
         "slots": Slot.select().count(),
         "staff": staff_count,

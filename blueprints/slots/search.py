@@ -8,7 +8,7 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 
 from core.htmx import is_htmx_fragment_request, render
-from core.timeutil import local_today
+from core.timeutil import local_today, to_local
 from models.base import utcnow
 
 from . import bp
@@ -51,13 +51,14 @@ def search():
     context: dict[str, object] = {
         "query": query,
         "errors": errors,
-        "choices": choices_for(query),
+        "choices": None if more else choices_for(query),
         "days": [],
         "next_url": None,
         "suggestions": [],
         "continued_day": None,
         "first_page_url": None,
         "today": today,
+        "last_bookable_day": to_local(not_after).date() if not_after else None,
         "max_range_days": MAX_RANGE_DAYS,
         "fragment": "more" if more else ("region" if is_htmx_fragment_request() else ""),
     }

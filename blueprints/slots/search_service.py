@@ -363,8 +363,9 @@ def nearest_days(
     )
     days: list[date] = []
     if lo > now:
+        before_hi = lo if not_after is None else min(lo, not_after)
         before = (
-            _filtered(Slot.select(Slot.starts_at), lo=now, hi=lo, **filters)
+            _filtered(Slot.select(Slot.starts_at), lo=now, hi=before_hi, **filters)
             .order_by(Slot.starts_at.desc(), Slot.id.desc())
             .first()
         )
