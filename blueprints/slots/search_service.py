@@ -32,6 +32,8 @@ SUGGESTED_DAYS = 3
 VISIT_TYPES = ("nfz", "private", "remote", "in_person")
 ID_FIELDS = ("facility", "specialty", "service", "staff")
 MAX_ID = 2**31 - 1
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
 _CURSOR = re.compile(r"^(\d{14})-(\d{1,10})$")
 
 
@@ -107,7 +109,10 @@ def _parse_date(raw: str) -> date | None:
         return None
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         raise ValueError(raw)
-    return date.fromisoformat(raw)
+    value = date.fromisoformat(raw)
+    if not EARLIEST_DATE <= value <= LATEST_DATE:  # far dates overflow the UTC conversion
+        raise ValueError(raw)
+    return value
 
 
 def parse_query(args: Mapping[str, str], today: date) -> tuple[SearchQuery, dict[str, str]]:
@@ -128,7 +133,13 @@ def parse_query(args: Mapping[str, str], today: date) -> tuple[SearchQuery, dict
             value = _parse_date(args.get(name, ""))
         except ValueError:
             value = None
-            errors[name] = str(_("Podaj datę w formacie RRRR-MM-DD."))
+            errors[name] = str(
+                _(
+                    "Podaj datę w formacie RRRR-MM-DD, od %(first)s do %(last)s.",
+                    first=EARLIEST_DATE.isoformat(),
+                    last=LATEST_DATE.isoformat(),
+                )
+            )
         dates[name] = value
     date_from = dates["date_from"] or today
     date_to = dates["date_to"] or date_from + timedelta(days=DEFAULT_RANGE_DAYS)

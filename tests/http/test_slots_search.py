@@ -133,6 +133,10 @@ def test_default_range_is_today_and_next_two_weeks(client, clinic):
         ("date_from=2031-05-10&date_to=2031-05-01", "date_to"),
         ("date_from=2031-01-01&date_to=2031-12-31", "date_to"),
         ("visit_type=vip", "visit_type"),
+        ("date_from=9999-12-31", "date_from"),
+        ("date_from=0001-01-01", "date_from"),
+        ("date_to=0001-01-02", "date_to"),
+        ("date_from=9999-12-20&date_to=9999-12-31", "date_from"),
     ],
 )
 def test_invalid_filters_give_422_with_a_message_next_to_the_filter(client, clinic, query, field):
@@ -256,6 +260,12 @@ def test_show_more_pages_through_every_slot_with_and_without_htmx(client, ctx):
         more = re.search(r'<a href="([^"]+)" hx-get=', part)
         url = unescape(more.group(1)) if more else None
     assert len(seen) == len(ids) and set(seen) == ids
+
+
+@pytest.mark.parametrize("after", ["99991231235959-1", "00010101000000-1", "20260229120000-5"])
+def test_extreme_cursors_never_give_a_server_error(client, clinic, after):
+    assert client.get(f"/slots?after={after}").status_code == 200
+    assert client.get(f"/slots?after={after}", headers={"HX-Request": "true"}).status_code == 200
 
 
 def test_garbage_cursor_means_first_page_not_an_error(client, clinic):
