@@ -57,7 +57,6 @@ def search():
         "suggestions": [],
         "continued_day": None,
         "first_page_url": None,
-        "today": today,
         "last_bookable_day": to_local(not_after).date() if not_after else None,
         "max_range_days": MAX_RANGE_DAYS,
         "fragment": "more" if more else ("region" if is_htmx_fragment_request() else ""),
@@ -93,4 +92,8 @@ def search():
         context["suggestions"] = _suggestion_links(
             query, nearest_days(query, now=not_before, not_after=not_after)
         )
-    return render(TEMPLATE, block="search_region", **context)
+    response = render(TEMPLATE, block="search_region", **context)
+    if context["fragment"] == "region":
+        # the address bar shows the query without empty parameters, like a shared link
+        response.headers["HX-Push-Url"] = url_for("slots.search", **query.params())
+    return response

@@ -167,6 +167,11 @@ def test_htmx_filter_change_returns_the_region_and_announces_the_count(client, c
     assert "<html" not in body and "<h1>" not in body
     assert 'hx-swap-oob="innerHTML:#search-status">Liczba wolnych terminów: 1.' in body
     assert reserve_ids(body) == [clinic["slots"]["cardio"]]
+    # the pushed address is the whole query without empty parameters
+    assert response.headers["HX-Push-Url"] == (
+        f"/slots?specialty={clinic['spec'].id}&date_from={TODAY.isoformat()}"
+        f"&date_to={(TODAY + timedelta(days=14)).isoformat()}"
+    )
     # the form re-renders with narrowed choices and keeps the selection
     assert f'<option value="{clinic["spec"].id}" selected>' in body
 
