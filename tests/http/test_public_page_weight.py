@@ -48,9 +48,17 @@ def realistic_clinic(ctx):
         fac = facilities[n % 3]
         svc = factories.service(spec, name=f"Porada — {spec.name}")
         member = factories.staff(spec=spec, fac=fac, last_name=f"Kowalska-{n}")
-        factories.schedule(member, fac, services=[svc], start_time=time(8), end_time=time(12))
+        sched = factories.schedule(
+            member, fac, services=[svc], start_time=time(8), end_time=time(12)
+        )
         for k in range(10):
-            factories.slot(member, fac, starts_at=start + timedelta(days=n, minutes=15 * k))
+            factories.slot(
+                member,
+                fac,
+                starts_at=start + timedelta(days=n, minutes=15 * k),
+                schedule=sched,
+                specialty=spec,
+            )
     return facilities, specialties
 
 
