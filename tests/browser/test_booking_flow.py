@@ -1,0 +1,131 @@
+"""Booking a visit in real Chromium, JavaScript on and off: search, narrow by specialty,
+"Rezerwuj", log in on the way, "Wyślij", see it in the panel, change it, cancel it.
+axe checks every page on the way."""
+
+import re
+from datetime import time, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from models.base import utcnow
+from models.booking import Appointment
+from tests import factories
+from tests.fixtures_live import assert_no_axe_violations
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app_config(app_config, mailbox):
+    return {**app_config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": mailbox.port}
+
+
+@pytest.fixture
+def clinic(ctx):
+    """Two clinics with free slots in three days' time, and a patient with an account."""
+    fac = factories.facility(name="Przychodnia Centrum")
+    day = (utcnow() + timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
+    offer = {}
+    for spec_name, doctor, service_name in (
+        ("Kardiologia", "Sercowy", "Konsultacja kardiologiczna"),
+        ("Dermatologia", "Skórna", "Konsultacja dermatologiczna"),
+    ):
+        spec = factories.specialty(name=spec_name)
+        svc = factories.service(spec, name=service_name)
+        member = factories.staff(spec=spec, fac=fac, last_name=doctor)
+        sched = factories.schedule(
+            member, fac, services=[svc], weekday=day.weekday(), start_time=time(8)
+        )
+        slots = [
+            factories.slot(
+                member,
+                fac,
+                starts_at=day + timedelta(minutes=15 * k),
+                schedule=sched,
+                specialty=spec,
+            )
+            for k in range(3)
+        ]
+        offer[spec_name] = (member, slots)
+    account = factories.account(login="jan.pacjent", email="jan.pacjent@example.com")
+    return offer, account
+
+
+def _goto(page, path: str, what: str):
+    response = page.goto(path)
+    if response.status == 404:
+        pytest.skip(f"{what} not built yet")
+    return response
+
+
+def test_search_reserve_log_in_confirm_change_and_cancel(page, mailbox, clinic):
+    offer, account = clinic
+    cardiologist, cardio_slots = offer["Kardiologia"]
+    dermatologist, _ = offer["Dermatologia"]
+
+    # Wolne terminy, narrowed to one specialty
+    _goto(page, "/slots", "slot search")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Wolne terminy")
+    expect(page.get_by_role("heading", name=dermatologist.display_name)).to_be_visible()
+    assert_no_axe_violations(page)
+    page.get_by_label("Specjalność (poradnia)").select_option(label="Kardiologia")
+    if page.js_enabled:
+        expect(page).to_have_url(re.compile(r"specialty=\d+"))
+    else:
+        page.get_by_role("button", name="Wyszukaj").click()
+    expect(page.get_by_role("heading", name=dermatologist.display_name)).to_have_count(0)
+    expect(page.get_by_role("heading", name=cardiologist.display_name)).to_be_visible()
+    assert_no_axe_violations(page)
+
+    # "Rezerwuj" on the first slot: asked to log in, then back at the confirmation step
+    first, second = cardio_slots[0], cardio_slots[1]
+    with page.expect_navigation() as navigation:
+        page.get_by_role("link", name=re.compile(r"^Rezerwuj")).first.click()
+    if navigation.value.status == 404:
+        pytest.skip("reservation (/slots/<id>/reserve) not built yet")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    assert_no_axe_violations(page)
+    page.get_by_label("Login").fill(account.login)
+    page.get_by_label("Hasło", exact=True).fill(factories.PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
+    expect(page).to_have_url(re.compile(rf"/slots/{first.id}/reserve"))
+    assert_no_axe_violations(page)
+
+    # "Wyślij" books it; the confirmation page and an e-mail with a calendar file follow
+    page.get_by_role("button", name="Wyślij").click()
+    booked = Appointment.get(Appointment.active_slot == first.id)
+    assert booked.patient_id == account.patient_id
+    assert_no_axe_violations(page)
+    mail = mailbox.wait_for(to=account.email)
+    assert any(a.get_filename().endswith(".ics") for a in mail.iter_attachments())
+
+    # Panel pacjenta → reservations shows it
+    _goto(page, "/panel", "patient panel")
+    page.get_by_role("link", name=re.compile("Rezerwacje|Wizyty", re.I)).first.click()
+    visit = page.get_by_role("main").get_by_text(cardiologist.display_name).first
+    expect(visit).to_be_visible()
+    assert_no_axe_violations(page)
+    _change_to(page, second)
+    assert Appointment.get(Appointment.active_slot == second.id).patient_id == account.patient_id
+    assert not Appointment.select().where(Appointment.active_slot == first.id).exists()
+    _cancel(page)
+    assert not Appointment.select().where(Appointment.active_slot.is_null(False)).exists()
+
+
+def _change_to(page, slot) -> None:
+    page.get_by_role("link", name=re.compile("Zmień termin", re.I)).first.click()
+    assert_no_axe_violations(page)
+    page.locator(f"a[href*='{slot.id}'], button[value='{slot.id}']").first.click()
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name=re.compile("Zmień|Wyślij|Potwierdź", re.I)).first.click()
+    assert_no_axe_violations(page)
+
+
+def _cancel(page) -> None:
+    page.get_by_role("button", name=re.compile("Odwołaj", re.I)).first.click()
+    assert_no_axe_violations(page)
+    confirm = page.get_by_role("button", name=re.compile("Odwołaj", re.I))
+    if confirm.count():
+        confirm.first.click()
+    assert_no_axe_violations(page)
