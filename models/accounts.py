@@ -90,4 +90,29 @@ class ConsentRecord(BaseModel):
     ip = pw.CharField(max_length=45, default="")
 
 
-ACCOUNT_MODELS = [Account, Guardianship, RecoveryCode, Consent, ConsentRecord]
+class IpBlock(BaseModel):
+    """Failed logins counted per client IP; too many in a window block the IP for a while."""
+
+    ip = pw.CharField(max_length=45, unique=True)
+    failures = pw.IntegerField(default=0)
+    window_started_at = pw.DateTimeField(default=utcnow)
+    blocked_until = pw.DateTimeField(null=True, index=True)
+    block_count = pw.IntegerField(default=0)
+
+
+class SpentChallenge(BaseModel):
+    """An anti-bot challenge already used once; the unique nonce refuses a replay."""
+
+    nonce = pw.CharField(max_length=64, unique=True)
+    at = pw.DateTimeField(default=utcnow, index=True)
+
+
+ACCOUNT_MODELS = [
+    Account,
+    Guardianship,
+    RecoveryCode,
+    Consent,
+    ConsentRecord,
+    IpBlock,
+    SpentChallenge,
+]

@@ -2,6 +2,10 @@
 
 from flask import Blueprint
 
+from core.login import check_session_age
+
 bp = Blueprint("auth", __name__)
+# Idle and absolute session limits are checked before every request of the whole app.
+bp.before_app_request(check_session_age)
 
 from . import views  # noqa: E402,F401

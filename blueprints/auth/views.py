@@ -1,48 +1,453 @@
-"""Log in and log out."""
+"""Register, activate, log in (two steps), log out, forgotten password: parse → service → render."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, session, url_for
+import logging
+import time
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
+from core import botcheck
+from core.extensions import client_ip, limiter
 from core.htmx import render
-from core.passwords import verify_password
+from core.login import end_session, start_session
+from core.password_policy import strength_hint
 from core.security import safe_next
-from models.accounts import Account
-from models.base import utcnow
+from core.tokens import TokenExpired, TokenInvalid
+from models.accounts import Account, Consent
 
-from . import bp
-from .forms import LoginForm
+from . import bp, service
+from .forms import CodeForm, EmailForm, LoginForm, NewPasswordForm, registration_form
+
+log = logging.getLogger("wizyta.auth")
+
+PENDING = "pending_2fa"
+PENDING_SECONDS = 300
+# Fields that validate on their own when the user leaves them (htmx `change`).
+VALIDATED_FIELDS = (
+    "first_name",
+    "last_name",
+    "pesel",
+    "birth_date",
+    "email",
+    "phone",
+    "login",
+    "password",
+    "password_confirm",
+    "street",
+    "house_number",
+    "flat_number",
+    "postal_code",
+)
+
+
+def _limit(name: str, default: str):
+    return lambda: current_app.config.get(name, default)
+
+
+def _is_field_validation() -> bool:
+    """An htmx request validating one field; it never creates anything, so no rate limit."""
+    return (
+        request.method == "POST"
+        and request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Trigger-Name") in VALIDATED_FIELDS
+    )
+
+
+def _blocked_page(error: service.IpBlocked):
+    response = render(
+        "auth/blocked.html",
+        status=429,
+        until=error.until,
+    )
+    response.headers["Retry-After"] = str(error.retry_after())
+    return response
+
+
+# --- registration -------------------------------------------------------------------------
+
+
+def _active_consents() -> list[Consent]:
+    return list(
+        Consent.select().where(Consent.active).order_by(Consent.required.desc(), Consent.id)
+    )
+
+
+def _derive(form) -> None:
+    """Birth date and sex from a valid PESEL, for display even before the whole form is valid."""
+    if form.no_pesel.data or form.derived_birth_date:
+        return
+    try:
+        form.validate_pesel(form.pesel)
+    except Exception:  # noqa: BLE001 - any invalid PESEL simply shows nothing derived
+        form.derived_birth_date, form.derived_sex = None, ""
+
+
+def _render_register(form, status: int, challenge=None, candidates=(), block=None):
+    if challenge is not None:
+        form.botcheck_answer.label.text = challenge.question
+    hint = strength_hint(form.password.data) if form.password.data else ""
+    return render(
+        "auth/register.html",
+        block=block,
+        status=status,
+        form=form,
+        challenge=challenge,
+        candidates=candidates,
+        password_hint=hint,
+        keep_password=block is not None,
+    )
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(
+    _limit("REGISTER_RATE_LIMIT", "10 per hour"), methods=["POST"], exempt_when=_is_field_validation
+)
+def register():
+    """Utwórz konto: ASVS V2.1 password policy, V5.1 validation, anti-bot, no enumeration."""
+    form = registration_form(_active_consents())
+    if request.method == "GET":
+        challenge = botcheck.new_challenge() if botcheck.enabled() else None
+        return _render_register(form, 200, challenge)
+
+    if _is_field_validation():
+        name = request.headers["HX-Trigger-Name"]
+        form.validate()
+        _derive(form)
+        return _render_register(form, 200, block=f"field_{name}")
+
+    if form.website.data:
+        log.info("Registration honeypot filled from %s", client_ip())
+        return redirect(url_for("auth.registered"), 303)
+
+    valid = form.validate_on_submit()
+    _derive(form)
+    locality, candidates = None, []
+    if form.locality.data and not form.locality.errors:
+        locality, candidates = service.resolve_locality(
+            form.locality.data, request.form.get("locality_choice", "")
+        )
+        if locality is None:
+            form.locality.errors.append(
+                _("Wybierz miejscowość z listy poniżej.")
+                if candidates
+                else _(
+                    "Nie znamy takiej miejscowości. Sprawdź pisownię lub zadzwoń do rejestracji."
+                )
+            )
+        else:
+            form.locality.data = locality.label
+
+    challenge, nonce = None, None
+    if botcheck.enabled():
+        nonce = botcheck.check(
+            form.botcheck_challenge.data or "",
+            form.botcheck_solution.data or "",
+            form.botcheck_answer.data or "",
+        )
+        if nonce is None:
+            form.botcheck_answer.errors = [
+                *form.botcheck_answer.errors,
+                _("Odpowiedz na pytanie kontrolne."),
+            ]
+            form.botcheck_solution.data = ""
+            form.botcheck_answer.data = ""
+            challenge = botcheck.new_challenge()
+        else:
+            challenge = botcheck.challenge_from(form.botcheck_challenge.data)
+
+    if not (valid and locality is not None and (nonce or not botcheck.enabled())):
+        return _render_register(form, 422, challenge, candidates)
+    if nonce and not botcheck.spend(nonce):
+        form.botcheck_answer.errors = [_("Ta weryfikacja została już użyta. Odpowiedz ponownie.")]
+        form.botcheck_solution.data = form.botcheck_answer.data = ""
+        return _render_register(form, 422, botcheck.new_challenge(), candidates)
+
+    service.register(
+        service.Registration(
+            first_name=form.first_name.data,
+            last_name=form.last_name.data,
+            pesel=None if form.no_pesel.data else form.pesel.data,
+            birth_date=form.birth_date_value(),
+            sex="" if form.no_pesel.data else form.derived_sex,
+            email=form.email.data,
+            phone=form.phone.data,
+            login=form.login.data,
+            password=form.password.data,
+            street=form.street.data or "",
+            house_number=form.house_number.data,
+            flat_number=form.flat_number.data or "",
+            postal_code=form.postal_code.data,
+            locality=locality,
+            consent_ids=form.consent_ids(),
+        ),
+        ip=client_ip(),
+    )
+    return redirect(url_for("auth.registered"), 303)
+
+
+@bp.get("/register/done")
+def registered():
+    return render("auth/registered.html")
+
+
+@bp.get("/localities")
+@limiter.limit(_limit("LOCALITY_RATE_LIMIT", "120 per minute"))
+def localities():
+    """Options for the locality type-ahead (a <datalist>); the form also works without it."""
+    query = (request.args.get("q") or request.args.get("locality") or "").strip()[:120]
+    options = service.search_localities(query, 10) if len(query) >= 2 else []
+    return render("auth/localities.html", block="options", options=options)
+
+
+# --- activation ---------------------------------------------------------------------------
+
+
+def _link_problem(error: TokenInvalid, status: int = 400):
+    expired = isinstance(error, TokenExpired)
+    return render(
+        "auth/link_problem.html",
+        status=status,
+        expired=expired,
+        form=EmailForm(),
+        action=url_for("auth.resend_activation"),
+    )
+
+
+@bp.route("/activate/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("ACTIVATE_RATE_LIMIT", "30 per hour"), methods=["POST"])
+def activate(token: str):
+    """ASVS V2.3.1: GET shows a confirmation (mail scanners cannot use the link), POST activates."""
+    try:
+        account = service.account_from_activation(token)
+    except service.AlreadyActive:
+        flash(_("Konto jest już aktywne. Zaloguj się."), "info")
+        return redirect(url_for("auth.login"), 303)
+    except TokenInvalid as error:
+        return _link_problem(error)
+    if request.method == "GET":
+        return render("auth/activate.html", token=token, login=account.login)
+    try:
+        service.activate(token)
+    except TokenInvalid as error:
+        return _link_problem(error)
+    flash(_("Konto zostało aktywowane. Możesz się zalogować."), "success")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/activate/resend", methods=["GET", "POST"])
+@limiter.limit(_limit("RESEND_RATE_LIMIT", "5 per hour"), methods=["POST"])
+def resend_activation():
+    """Send a new activation link; the answer never says whether the address is known."""
+    form = EmailForm()
+    if form.validate_on_submit():
+        if not form.website.data:
+            service.resend_activation(form.email.data)
+        flash(
+            _(
+                "Jeśli w systemie jest nieaktywne konto z tym adresem, wysłaliśmy na niego "
+                "nowy link aktywacyjny."
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.resend_activation"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "auth/email_form.html",
+        status=status,
+        form=form,
+        title=_("Wyślij nowy link aktywacyjny"),
+        intro=_("Podaj adres e-mail użyty przy zakładaniu konta."),
+        action=url_for("auth.resend_activation"),
+    )
+
+
+# --- log in / log out ---------------------------------------------------------------------
+
+
+def _login_page(form, next_path: str, status: int, notice: str = ""):
+    return render("auth/login.html", form=form, next=next_path, status=status, notice=notice)
+
+
+def _refusal_message(error: service.LoginRefused) -> str:
+    if isinstance(error, service.AccountLocked):
+        return _(
+            "Konto jest czasowo zablokowane po kilku nieudanych próbach logowania do "
+            "%(until)s. Spróbuj później albo zadzwoń do rejestracji: %(phone)s.",
+            until=format_datetime(error.until, "short"),
+            phone=current_app.config["ADMIN_CONTACT_PHONE"],
+        )
+    if isinstance(error, service.NotActivated):
+        return _(
+            "Konto nie zostało jeszcze aktywowane. Kliknij link z wiadomości e-mail albo "
+            "poproś o nowy link."
+        )
+    if isinstance(error, service.AccountDisabled):
+        return _(
+            "Konto jest wyłączone. Skontaktuj się z rejestracją: %(phone)s.",
+            phone=current_app.config["ADMIN_CONTACT_PHONE"],
+        )
+    if isinstance(error, service.SecondFactorFailed):
+        return _("Nieprawidłowy kod. Spróbuj ponownie.")
+    return _("Nieprawidłowy login lub hasło.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit("LOGIN_RATE_LIMIT", "10 per minute"), methods=["POST"])
 def login():
+    """Zaloguj się: ASVS V2.2.1 lock-out and IP block, V3.2.1 new session, V7.2.1 logged."""
     form = LoginForm()
     next_path = safe_next(request.values.get("next"), url_for("public.home"))
-    if form.validate_on_submit():
-        account = Account.get_or_none(Account.login == form.login.data.strip())
-        if verify_password(account.password_hash if account else None, form.password.data):
-            if account.is_active:
-                session.clear()
-                login_user(account)
-                Account.update(last_login_at=utcnow()).where(Account.id == account.id).execute()
-                return redirect(next_path, 303)
-            form.form_errors.append(_("Konto nie jest aktywne."))
-        else:
-            form.form_errors.append(_("Nieprawidłowy login lub hasło."))
-        return render("auth/login.html", form=form, next=next_path, status=422)
-    status = 422 if request.method == "POST" else 200
-    return render("auth/login.html", form=form, next=next_path, status=status)
+    ip = client_ip()
+    if request.method == "GET":
+        return _login_page(form, next_path, 200)
+    until = service.ip_blocked_until(ip)
+    if until:
+        return _blocked_page(service.IpBlocked(until))
+    if not form.validate_on_submit():
+        return _login_page(form, next_path, 422)
+    try:
+        account = service.authenticate(form.login.data, form.password.data, ip)
+    except service.IpBlocked as error:
+        return _blocked_page(error)
+    except service.LoginRefused as error:
+        form.form_errors.append(_refusal_message(error))
+        return _login_page(form, next_path, 422, notice=type(error).__name__)
+    if account.totp_secret:
+        session.clear()
+        session[PENDING] = {
+            "a": account.id,
+            "v": account.session_version,
+            "t": int(time.time()),
+            "next": next_path,
+        }
+        return redirect(url_for("auth.login_code"), 303)
+    service.login_succeeded(account, ip)
+    start_session(account)
+    return redirect(next_path, 303)
+
+
+def _pending_account() -> tuple[Account | None, str]:
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict):
+        return None, ""
+    if time.time() - float(pending.get("t", 0)) > PENDING_SECONDS:
+        session.pop(PENDING, None)
+        return None, ""
+    account = Account.get_or_none(Account.id == pending.get("a"))
+    if account is None or account.session_version != pending.get("v") or not account.is_active:
+        return None, ""
+    return account, safe_next(pending.get("next"), url_for("public.home"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_limit("LOGIN_RATE_LIMIT", "10 per minute"), methods=["POST"])
+def login_code():
+    """Second step: TOTP or recovery code (ASVS V2.8.x via core.totp)."""
+    account, next_path = _pending_account()
+    if account is None:
+        flash(_("Zaloguj się ponownie."), "info")
+        return redirect(url_for("auth.login"), 303)
+    form = CodeForm()
+    if request.method == "GET":
+        return render("auth/login_code.html", form=form)
+    if not form.validate_on_submit():
+        return render("auth/login_code.html", form=form, status=422)
+    ip = client_ip()
+    try:
+        service.second_factor(account, form.code.data, ip)
+    except service.IpBlocked as error:
+        session.pop(PENDING, None)
+        return _blocked_page(error)
+    except service.AccountLocked as error:
+        session.pop(PENDING, None)
+        form.form_errors.append(_refusal_message(error))
+        return render("auth/login_code.html", form=form, status=422)
+    except service.LoginRefused as error:
+        form.form_errors.append(_refusal_message(error))
+        return render("auth/login_code.html", form=form, status=422)
+    service.login_succeeded(account, ip)
+    start_session(Account.get_by_id(account.id))
+    return redirect(next_path, 303)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    Account.update(session_version=Account.session_version + 1).where(
-        Account.id == current_user.id
-    ).execute()
-    logout_user()
-    session.clear()
+    """ASVS V3.3.1: the session ends server-side, the old cookie stops working."""
+    service.end_sessions(current_user)
+    log.info("Logout of account %s", current_user.id)
+    end_session()
     flash(_("Wylogowano."), "info")
     return redirect(url_for("public.home"), 303)
+
+
+# --- forgotten password -------------------------------------------------------------------
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_limit("FORGOT_RATE_LIMIT", "5 per hour"), methods=["POST"])
+def forgot_password():
+    """ASVS V2.5.x: the same answer whether or not the address is known."""
+    form = EmailForm()
+    if form.validate_on_submit():
+        if not form.website.data:
+            service.request_password_reset(form.email.data)
+        flash(
+            _(
+                "Jeśli w systemie jest konto z tym adresem, wysłaliśmy na niego link do "
+                "ustawienia nowego hasła. Link jest ważny %(hours)s godz.",
+                hours=current_app.config["RESET_MAX_AGE_HOURS"],
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.forgot_password"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "auth/email_form.html",
+        status=status,
+        form=form,
+        title=_("Nie pamiętam hasła"),
+        intro=_("Podaj adres e-mail konta. Wyślemy link do ustawienia nowego hasła."),
+        action=url_for("auth.forgot_password"),
+    )
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("RESET_RATE_LIMIT", "10 per hour"), methods=["POST"])
+def reset_password(token: str):
+    """ASVS V2.3.1/V2.5: signed, expiring link bound to the password hash (single use)."""
+    try:
+        account = service.account_from_reset(token)
+    except TokenInvalid as error:
+        return render(
+            "auth/link_problem.html",
+            status=400,
+            expired=isinstance(error, TokenExpired),
+            form=EmailForm(),
+            action=url_for("auth.forgot_password"),
+        )
+    form = NewPasswordForm()
+    form.user_inputs = (account.login, account.email)
+    if form.validate_on_submit():
+        try:
+            service.reset_password(token, form.password.data)
+        except TokenInvalid as error:
+            return render(
+                "auth/link_problem.html",
+                status=400,
+                expired=isinstance(error, TokenExpired),
+                form=EmailForm(),
+                action=url_for("auth.forgot_password"),
+            )
+        end_session()
+        flash(_("Hasło zostało zmienione. Zaloguj się nowym hasłem."), "success")
+        return redirect(url_for("auth.login"), 303)
+    status = 422 if request.method == "POST" else 200
+    hint = strength_hint(form.password.data) if form.password.data else ""
+    return render(
+        "auth/reset_password.html", status=status, form=form, token=token, password_hint=hint
+    )
