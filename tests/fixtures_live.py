@@ -6,7 +6,8 @@
   the browser tests are skipped with a reason when it is missing.
 - `page`: a fresh context per test with locale pl-PL and `base_url` = live_server.url, run
   twice: ids "js" (JavaScript on) and "nojs" (off). `page.js_enabled` and the `js_enabled`
-  fixture tell which. Mark such tests with `pytest.mark.browser`.
+  fixture tell which. Mark such tests with `pytest.mark.browser`. A test whose pages threw
+  an uncaught script error or hit the CSP fails (an error at teardown).
 - `assert_no_axe_violations(page)`: runs the vendored axe-core on the page's current DOM and
   fails listing each violation (id, impact, help, first targets).
 """
@@ -90,8 +91,20 @@ def page(browser, live_server, js_enabled):
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
     tab.js_enabled = js_enabled
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(f"uncaught script error: {error}"))
+    tab.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console: {msg.text}")
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
     yield tab
     context.close()
+    if problems:
+        pytest.fail("the page logged errors:\n" + "\n".join(problems[:10]))
 
 
 _NOSCRIPT = re.compile(r"</?noscript\b[^>]*>", re.IGNORECASE)

@@ -36,3 +36,26 @@ def test_axe_reports_missing_alt_label_and_lang(page, live_server):
 def test_axe_passes_the_home_page(page):
     page.goto("/")
     assert_no_axe_violations(page)
+
+
+def test_page_fixture_collects_csp_violations(browser, live_server):
+    """The `page` fixture fails a test on CSP violations; prove Chromium reports them."""
+    context = browser.new_context(base_url=live_server.url)
+    tab = context.new_page()
+    url = live_server.url + "/__csp_selftest__"
+    tab.route(
+        url,
+        lambda route: route.fulfill(
+            status=200,
+            content_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": CSP},
+            body="<!doctype html><html lang=pl><title>x</title><script>1</script>",
+        ),
+    )
+    try:
+        with tab.expect_console_message(
+            lambda msg: msg.type == "error" and "Content Security Policy" in msg.text
+        ):
+            tab.goto(url)
+    finally:
+        context.close()

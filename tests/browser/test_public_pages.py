@@ -27,8 +27,8 @@ def test_login_page_has_labelled_fields_and_passes_axe(page):
     page.goto("/")
     page.get_by_role("link", name="Zaloguj się").click()
     expect(page).to_have_url(re.compile(r"/login$"))
-    expect(page.get_by_label("Login")).to_be_visible()
-    expect(page.get_by_label("Hasło")).to_have_attribute("type", "password")
+    expect(page.get_by_label("Login", exact=True)).to_be_visible()
+    expect(page.get_by_label("Hasło", exact=True)).to_have_attribute("type", "password")
     assert_no_axe_violations(page)
 
 
