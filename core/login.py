@@ -59,14 +59,14 @@ def check_session_age(now: float | None = None) -> None:
     cfg = current_app.config
     login_at = session.get(LOGIN_AT)
     seen_at = session.get(SEEN_AT)
+    if not isinstance(login_at, int) or not isinstance(seen_at, int):
+        # A session started by a plain login_user() (e.g. kept alive after a password
+        # change): the signed cookie proves we made it, so its clock starts now.
+        session[LOGIN_AT] = session[SEEN_AT] = int(now)
+        return
     idle_limit = cfg.get("SESSION_IDLE_MINUTES", 30) * 60
     absolute_limit = cfg.get("SESSION_MAX_HOURS", 12) * 3600
-    if (
-        not isinstance(login_at, int)
-        or not isinstance(seen_at, int)
-        or now - seen_at > idle_limit
-        or now - login_at > absolute_limit
-    ):
+    if now - seen_at > idle_limit or now - login_at > absolute_limit:
         end_session()
         flash(_("Sesja wygasła. Zaloguj się ponownie."), "info")
         return

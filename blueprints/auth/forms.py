@@ -27,7 +27,11 @@ PHONE_RE = r"^\+?[0-9][0-9 ()-]{7,24}$"
 POSTAL_RE = r"^[0-9]{2}-[0-9]{3}$"
 STREET_RE = r"^[\w .,'’\"/()-]*$"
 HOUSE_RE = r"^[0-9A-Za-z][0-9A-Za-z /-]*$"
-EMAIL_RE = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+# Local part: letters (also non-ASCII), digits and the usual signs; no '%', quotes or spaces.
+EMAIL_RE = r"^[\w.!#$&'*+/=?^`{|}~-]{1,64}@[\w-]+(?:\.[\w-]+)+$"
+
+
+_TOO_LONG = _l("Za długi tekst (najwyżej %(max)d znaków).")
 
 
 def _strip(value):
@@ -55,7 +59,7 @@ def _text(
     elif required is not None:
         validators.append(Optional())
     validators += [
-        Length(max=max_length, message=_l("Za długi tekst (najwyżej %(max)d znaków).")),
+        Length(max=max_length, message=_TOO_LONG),
         _clean_text,
     ]
     if pattern:
@@ -80,18 +84,19 @@ def parse_birth_date(text: str) -> date | None:
 class LoginForm(FlaskForm):
     login = StringField(
         _l("Login"),
-        validators=[DataRequired(_l("Podaj login.")), Length(max=64)],
+        validators=[DataRequired(_l("Podaj login.")), Length(max=64, message=_TOO_LONG)],
         filters=[_strip],
     )
     password = PasswordField(
-        _l("Hasło"), validators=[DataRequired(_l("Podaj hasło.")), Length(max=PASSWORD_MAX)]
+        _l("Hasło"),
+        validators=[DataRequired(_l("Podaj hasło.")), Length(max=PASSWORD_MAX, message=_TOO_LONG)],
     )
 
 
 class CodeForm(FlaskForm):
     code = StringField(
         _l("Kod z aplikacji lub kod zapasowy"),
-        validators=[DataRequired(_l("Podaj kod.")), Length(max=64)],
+        validators=[DataRequired(_l("Podaj kod.")), Length(max=64, message=_TOO_LONG)],
         filters=[_strip],
     )
 

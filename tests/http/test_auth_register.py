@@ -130,6 +130,18 @@ def test_registration_creates_inactive_account_and_mails_a_working_activation_li
     assert login.status_code == 303
 
 
+def test_ticked_optional_consent_is_stored_with_its_version_time_and_ip(app, client, clinic):
+    optional = clinic["optional"]
+    data = registration_data(client, clinic, **{f"consent_{optional.id}": "y"})
+    assert client.post("/register", data=data).status_code == 303
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        records = {r.consent_id: r for r in ConsentRecord.select()}
+        assert set(records) == {clinic["required"].id, optional.id}
+        assert records[optional.id].consent.version == 1 and records[optional.id].at is not None
+        db.close()
+
+
 def test_each_invalid_field_is_marked_and_summarised_with_422(client, clinic):
     """ASVS V5.1.3 server-side validation; invalid fields get aria-invalid and a message."""
     data = registration_data(

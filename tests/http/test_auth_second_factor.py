@@ -86,3 +86,19 @@ def test_pending_login_expires(client, auth, account):
         sess[PENDING] = pending
     assert send_code(client, pyotp.TOTP(SECRET).now()).status_code == 303
     assert not logged_in(client)
+
+
+def test_unused_recovery_code_logs_in_once(app, client, auth, account):
+    """ASVS V2.5.x/V2.8 losing the authenticator falls back to single-use recovery codes."""
+    from core.totp import make_recovery_codes
+
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        codes = make_recovery_codes(Account.get_by_id(account.id))
+        db.close()
+    auth.login("ewa", factories.PASSWORD)
+    assert send_code(client, codes[0]).status_code == 303
+    auth.logout()
+    auth.login("ewa", factories.PASSWORD)
+    assert send_code(client, codes[0]).status_code == 422
+    assert send_code(client, codes[1]).status_code == 303
