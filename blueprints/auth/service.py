@@ -239,8 +239,12 @@ def second_factor(account: Account, code: str, ip: str, now: datetime | None = N
     if until:
         raise AccountLocked(until)
     code = (code or "").strip().replace(" ", "")
-    if code and len(code) <= 64 and verify_second_factor(account, code):
-        return
+    try:
+        if code and len(code) <= 64 and verify_second_factor(account, code):
+            return
+    except ValueError:
+        # A damaged stored secret must not turn a login into a 500; staff can reset 2FA.
+        log.error("Second factor of account %s could not be checked", account.id)
     record_account_failure(account, now)
     _log_failure(account, ip, "bad second factor")
     until = record_ip_failure(ip, now)
