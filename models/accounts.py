@@ -49,6 +49,12 @@ class Account(BaseModel):
         return self.role in {"registrar", "doctor", "admin"}
 
 
+# Logins and e-mails are unique regardless of letter case ("Anna" and "anna" are one login);
+# the database enforces it, so two registrations racing each other cannot both win.
+Account.add_index(Account.index(pw.fn.LOWER(Account.login), unique=True, name="account_login_ci"))
+Account.add_index(Account.index(pw.fn.LOWER(Account.email), unique=True, name="account_email_ci"))
+
+
 class Guardianship(BaseModel):
     """A guardian's account manages a dependant patient ("subkonto", "podopieczny")."""
 

@@ -110,3 +110,18 @@ def test_wrong_solution_or_answer_fails(rq):
     assert botcheck.check(challenge.token, answer="") is None
     assert botcheck.check(challenge.token, answer="999") is None
     assert botcheck.check("forged", answer="2") is None
+
+
+def test_database_refuses_a_login_or_email_differing_only_in_case(rq):
+    """The race guard behind the registration check: a case-insensitive unique index."""
+    import peewee
+
+    from models.base import db
+
+    factories.account(login="Anna", email="Anna@example.com")
+    for kw in (
+        {"login": "anna", "email": "x@example.com"},
+        {"login": "x", "email": "anna@EXAMPLE.com"},
+    ):
+        with pytest.raises(peewee.IntegrityError), db.atomic():
+            factories.account(**kw)
