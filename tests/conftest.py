@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import peewee
 import pytest
+from flask import g, request_started
 
 os.environ["WIZYTA_ENV"] = "development"
 os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 32)
@@ -105,9 +106,16 @@ def app_config(database_url, tmp_path):
     }
 
 
+def _fresh_g_per_request(sender, **_extra) -> None:
+    """With `ctx` open, test-client requests reuse its app context and so its `g`; clear it
+    so that each request starts like a real one (no cached user, CSRF token or mail flag)."""
+    g.__dict__.clear()
+
+
 @pytest.fixture
 def app(app_config):
     application = create_app(app_config)
+    request_started.connect(_fresh_g_per_request, application)
     with application.app_context():
         if not PG_URL:
             db.create_tables(ALL_MODELS)
