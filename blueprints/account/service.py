@@ -360,8 +360,8 @@ def set_consent(account: Account, consent: Consent, granted: bool, ip: str) -> b
             .order_by(ConsentRecord.at.desc(), ConsentRecord.id.desc())
             .first()
         )
-        if last is not None and last.granted == granted:
-            return False
+        if (last is not None and last.granted) == granted:
+            return False  # no change: a never-given consent cannot be withdrawn either
         ConsentRecord.create(account=account.id, consent=consent.id, granted=granted, ip=ip[:45])
         _audit(
             account,
