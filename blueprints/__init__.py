@@ -9,6 +9,7 @@ from flask import Flask
 # (package, url_prefix); each package exposes `bp` and imports its views.
 AREAS: list[tuple[str, str | None]] = [
     ("public", None),
+    ("localities", None),
     ("auth", None),
     ("account", "/account"),
     ("slots", None),
