@@ -74,6 +74,7 @@ def qr_svg(uri: str) -> str:
         scale=4,
         border=4,
         svgclass="qr-code",
+        omitsize=True,
         lineclass=None,
         dark="#000",
         light="#fff",

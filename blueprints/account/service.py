@@ -26,6 +26,7 @@ from core.tokens import TokenInvalid, is_bound_to, make_token, read_token
 from models.accounts import Account, Consent, ConsentRecord, RecoveryCode
 from models.base import db
 from models.clinic import Locality
+from models.patients import Patient
 
 EMAIL_CHANGE = "email-change"
 
@@ -144,23 +145,21 @@ class PersonalData:
 def update_personal_data(account: Account, data: PersonalData) -> None:
     """PESEL, birth date and sex are not editable by the patient (they identify the person)."""
     patient = account.patient
-    fields = ("first_name", "last_name", "phone", "street", "house_number", "flat_number")
-    changed = [
-        name
-        for name in (*fields, "postal_code", "locality")
-        if getattr(patient, name if name != "locality" else "locality_id")
-        != (getattr(data, name) if name != "locality" else data.locality.id)
-    ]
+    new_values = {
+        "first_name": data.first_name,
+        "last_name": data.last_name,
+        "phone": data.phone,
+        "street": data.street,
+        "house_number": data.house_number,
+        "flat_number": data.flat_number,
+        "postal_code": data.postal_code,
+        "locality_id": data.locality.id,
+    }
+    changed = [name for name, value in new_values.items() if getattr(patient, name) != value]
     with db.atomic():
-        patient.first_name = data.first_name
-        patient.last_name = data.last_name
-        patient.phone = data.phone
-        patient.street = data.street
-        patient.house_number = data.house_number
-        patient.flat_number = data.flat_number
-        patient.postal_code = data.postal_code
-        patient.locality = data.locality
-        patient.save()
+        Patient.update({getattr(Patient, name): value for name, value in new_values.items()}).where(
+            Patient.id == patient.id
+        ).execute()
         audit.record(
             "account.personal_data_changed",
             patient_id=patient.id,

@@ -173,3 +173,12 @@ def test_new_password_works_at_login_and_old_does_not(app, client, auth, account
     assert auth.login("ewa", factories.PASSWORD).status_code != 303
     assert not logged_in(client)
     assert auth.login("ewa", NEW).status_code == 303 and logged_in(client)
+
+
+def test_guessing_the_current_password_is_rate_limited(app, client, auth, account, mailbox):
+    """ASVS V2.2.1 a stolen session cannot brute-force the password through this form."""
+    auth.login("ewa", factories.PASSWORD)
+    statuses = [change(client, current=f"guess number {n:04d}").status_code for n in range(11)]
+    assert statuses[:10] == [422] * 10
+    assert statuses[10] == 429
+    assert verify_password(stored(app, account).password_hash, factories.PASSWORD)
