@@ -47,6 +47,10 @@ class ConsentNotChangeable(Exception):
     """A required consent cannot be withdrawn here."""
 
 
+class ConsentRetired(Exception):
+    """An old version of a consent can be withdrawn but not granted again."""
+
+
 # --- login methods --------------------------------------------------------------------------
 
 
@@ -351,7 +355,7 @@ def set_consent(account: Account, consent: Consent, granted: bool, ip: str) -> b
     if not granted and consent.required:
         raise ConsentNotChangeable()
     if granted and not consent.active:
-        raise ConsentNotChangeable()
+        raise ConsentRetired()
     with db.atomic():
         last = (
             ConsentRecord.select()

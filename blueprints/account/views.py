@@ -245,12 +245,14 @@ def change_consent(consent_id: int):
     granted = form.decision.data == "grant"
     try:
         service.set_consent(account, consent, granted, client_ip())
-    except service.ConsentNotChangeable:
+    except (service.ConsentNotChangeable, service.ConsentRetired) as error:
         flash(
             _(
                 "Zgody wymaganej nie można wycofać w serwisie. Aby to zrobić, złóż wniosek RODO "
                 "lub skontaktuj się z administratorem."
-            ),
+            )
+            if isinstance(error, service.ConsentNotChangeable)
+            else _("Ta wersja zgody nie jest już aktualna. Udziel zgody w nowej wersji."),
             "error",
         )
         return render(

@@ -129,3 +129,30 @@ def test_another_accounts_consents_are_never_touched_or_shown(app, client, auth,
     auth.login("jan", factories.PASSWORD)
     page = client.get("/account/consents").get_data(as_text=True)
     assert "wycofano" not in page and "Akceptuję regulamin</td>" not in page
+
+
+def test_withdrawing_a_consent_never_given_records_nothing(app, client, auth, setup):
+    auth.login("ewa", factories.PASSWORD)
+    assert decide(client, setup["sms"].id, "withdraw").status_code == 303
+    assert records(app, setup["ewa"], setup["sms"]) == []
+
+
+def test_new_version_of_a_consent_is_asked_again_and_the_old_can_be_withdrawn(
+    app, client, auth, setup
+):
+    """A new wording is a new version: the old grant stays in history, not as a grant of v3."""
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        ConsentRecord.create(account=setup["ewa"], consent=setup["sms"], granted=True)
+        Consent.update(active=False).where(Consent.id == setup["sms"].id).execute()
+        v3 = Consent.create(code="sms", version=3, title="Przypomnienia SMS", text="Nowa treść.")
+        db.close()
+    auth.login("ewa", factories.PASSWORD)
+    page = client.get("/account/consents").get_data(as_text=True)
+    assert "Wersja 2" in page and "Wersja 3" in page and "wersja nieaktualna" in page
+    response = decide(client, setup["sms"].id, "grant")
+    assert response.status_code == 409
+    assert "nie jest już aktualna" in response.get_data(as_text=True)
+    assert decide(client, setup["sms"].id, "withdraw").status_code == 303
+    assert decide(client, v3.id, "grant").status_code == 303
+    assert records(app, setup["ewa"], v3) == [(v3.id, True)]
