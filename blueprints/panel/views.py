@@ -1,1 +1,247 @@
-"""Routes of the patient panel."""
+"""Routes of the patient panel: reservations of the patient and dependants, cancel, change.
+
+Every page needs a login and shows personal data (hx-history="false", no-store). A visit
+is always found through booking_service.appointment_for, which filters by owner in the
+query: another patient's visit is a 404 (ASVS V4.2.1).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from blueprints.slots import booking_service as booking
+from blueprints.slots.search_service import Cursor, SearchQuery, attach_related, page_query
+from core.htmx import render
+from core.timeutil import local_today, to_local
+from models.accounts import Account, Guardianship
+from models.base import utcnow
+from models.booking import Appointment
+from models.clinic import Facility, Service, Slot, StaffMember
+from models.patients import Patient
+
+from . import bp
+
+CHANGE_PAGE_SIZE = 20
+SEARCH_DAYS = 92
+
+
+def _me() -> Account:
+    return Account.get_by_id(current_user.id)
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    return None
+
+
+def _appointment_or_404(account: Account, appointment_id: int) -> Appointment:
+    appointment = booking.appointment_for(account, appointment_id)
+    if appointment is None:
+        abort(404)
+    _load(appointment)
+    return appointment
+
+
+def _load(appointment: Appointment) -> Appointment:
+    slot = appointment.slot
+    slot.staff = StaffMember.get_by_id(slot.staff_id)
+    slot.facility = Facility.get_by_id(slot.facility_id)
+    appointment.service = Service.get_by_id(appointment.service_id)
+    appointment.patient = Patient.get_by_id(appointment.patient_id)
+    return appointment
+
+
+def _visits(account: Account) -> list[Appointment]:
+    dependants = Guardianship.select(Guardianship.patient).where(
+        Guardianship.guardian == account.id
+    )
+    rows = (
+        Appointment.select(Appointment, Slot, Service, Patient, StaffMember, Facility)
+        .join(Slot, on=(Appointment.slot == Slot.id))
+        .join(StaffMember, on=(Slot.staff == StaffMember.id))
+        .switch(Slot)
+        .join(Facility, on=(Slot.facility == Facility.id))
+        .switch(Appointment)
+        .join(Service, on=(Appointment.service == Service.id))
+        .switch(Appointment)
+        .join(Patient, on=(Appointment.patient == Patient.id))
+        .where((Appointment.patient == account.patient_id) | Appointment.patient.in_(dependants))
+        .order_by(Slot.starts_at.desc(), Appointment.id.desc())
+        .limit(500)
+    )
+    return list(rows)
+
+
+@bp.route("")
+def index():
+    account = _me()
+    now = utcnow()
+    upcoming = [a for a in _visits(account) if a.status == "booked" and a.slot.starts_at > now]
+    upcoming.reverse()
+    return render("panel/index.html", account=account, next_visit=upcoming[0] if upcoming else None)
+
+
+@bp.route("/reservations")
+def reservations():
+    account = _me()
+    now = utcnow()
+    visits = _visits(account)
+    upcoming = [a for a in visits if a.status == "booked" and a.slot.starts_at > now]
+    upcoming.reverse()
+    past = [a for a in visits if not (a.status == "booked" and a.slot.starts_at > now)]
+    return render(
+        "panel/reservations.html",
+        upcoming=upcoming,
+        past=past,
+        own_patient_id=account.patient_id,
+        now=now,
+    )
+
+
+@bp.route("/reservations/<int:appointment_id>")
+def reservation(appointment_id: int):
+    account = _me()
+    appointment = _appointment_or_404(account, appointment_id)
+    now = utcnow()
+    return render(
+        "panel/reservation.html",
+        appointment=appointment,
+        active=appointment.status == "booked" and appointment.slot.starts_at > now,
+        own_patient_id=account.patient_id,
+    )
+
+
+@bp.route("/reservations/<int:appointment_id>/cancel", methods=["GET", "POST"])
+def cancel(appointment_id: int):
+    account = _me()
+    appointment = _appointment_or_404(account, appointment_id)
+    rules = booking.BookingRules.from_config()
+    problem = ""
+    try:
+        booking.check_cancellable(appointment, rules, utcnow())
+    except booking.BookingError as error:
+        problem = booking.message_for(error, rules)
+    if request.method == "POST" and not problem:
+        try:
+            booking.cancel(account, appointment, rules=rules)
+        except booking.BookingError as error:
+            problem = booking.message_for(error, rules)
+        else:
+            flash(_("Wizyta została odwołana. Potwierdzenie wysłaliśmy e-mailem."), "success")
+            return redirect(url_for("panel.reservation", appointment_id=appointment.id), 303)
+    status = 409 if problem else 200
+    return render("panel/cancel.html", status=status, appointment=appointment, problem=problem)
+
+
+def _new_slot_or_404(appointment: Appointment, raw: str | None) -> Slot:
+    try:
+        slot = booking.slot_by_id(raw)
+    except booking.SlotNotFound:
+        abort(404)
+    attach_related([slot])
+    return slot
+
+
+@bp.route("/reservations/<int:appointment_id>/change", methods=["GET", "POST"])
+def change(appointment_id: int):
+    """GET: the next free slots of the same service (keyset pages), or with `slot` the
+    confirmation of one; POST with `slot`: move the visit there."""
+    account = _me()
+    appointment = _appointment_or_404(account, appointment_id)
+    rules = booking.BookingRules.from_config()
+    now = utcnow()
+    try:
+        booking.check_cancellable(appointment, rules, now)
+    except booking.BookingError as error:
+        return render(
+            "panel/change.html",
+            status=409,
+            appointment=appointment,
+            problem=booking.message_for(error, rules),
+            slots=[],
+            next_url=None,
+        )
+
+    raw_slot = request.values.get("slot")
+    if raw_slot is not None:
+        new_slot = _new_slot_or_404(appointment, raw_slot)
+        problem = ""
+        status = 200
+        if request.method == "POST":
+            try:
+                moved = booking.change(account, appointment, new_slot.id, rules=rules)
+            except booking.BookingError as error:
+                problem = booking.message_for(error, rules)
+                status = 409
+            else:
+                flash(
+                    _("Termin wizyty został zmieniony. Potwierdzenie wysłaliśmy e-mailem."),
+                    "success",
+                )
+                return redirect(url_for("panel.reservation", appointment_id=moved.id), 303)
+        else:
+            try:
+                if appointment.service_id not in {
+                    s.id for s in booking.services_for_slot(new_slot)
+                }:
+                    raise booking.SlotUnavailable("service_not_offered")
+                booking.check_slot_open(new_slot, rules, now)
+            except booking.BookingError as error:
+                problem = booking.message_for(error, rules)
+                status = 409
+        return render(
+            "panel/change_confirm.html",
+            status=status,
+            appointment=appointment,
+            new_slot=new_slot,
+            problem=problem,
+        )
+    if request.method == "POST":
+        abort(400)
+
+    today = local_today()
+    query = SearchQuery(
+        date_from=today,
+        date_to=today + timedelta(days=SEARCH_DAYS - 1),
+        service=appointment.service_id,
+        visit_type=appointment.slot.funding,
+    )
+    cursor = Cursor.decode(request.args.get("after"))
+    select = page_query(
+        query,
+        cursor=cursor,
+        now=rules.earliest(now),
+        not_after=rules.latest(now),
+        page_size=CHANGE_PAGE_SIZE,
+    ).where(Slot.id != appointment.slot_id)
+    slots = list(select)
+    next_url = None
+    if len(slots) > CHANGE_PAGE_SIZE:
+        slots = slots[:CHANGE_PAGE_SIZE]
+        last = slots[-1]
+        next_url = url_for(
+            "panel.change",
+            appointment_id=appointment.id,
+            after=Cursor(last.starts_at, last.id).encode(),
+        )
+    attach_related(slots)
+    days: list[tuple[object, list[Slot]]] = []
+    for slot in slots:
+        day = to_local(slot.starts_at).date()
+        if not days or days[-1][0] != day:
+            days.append((day, []))
+        days[-1][1].append(slot)
+    return render(
+        "panel/change.html",
+        block="change_results",
+        appointment=appointment,
+        problem="",
+        days=days,
+        slots=slots,
+        next_url=next_url,
+    )

@@ -1,1 +1,162 @@
-"""Routes of reserving a slot."""
+"""Routes of reserving a slot: GET /slots/<id>/reserve is the confirmation step, POST books.
+
+The view parses the form and calls booking_service.book, which does the work in one
+transaction; its named exceptions become 404 (unknown slot), 409 (taken or unavailable,
+with the next free slots of the same kind) or 422 (a clinic rule, re-rendered form).
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from core.htmx import render
+from models.accounts import Account
+from models.base import utcnow
+from models.booking import Appointment
+from models.clinic import Facility, Slot, Specialty, StaffMember
+
+from . import booking_service as booking
+from . import bp
+from .search_service import next_free_slots
+
+TEMPLATE = "slots/reserve.html"
+TAKEN_TEMPLATE = "slots/reserve_unavailable.html"
+
+
+class ReserveForm(FlaskForm):
+    patient = SelectField(
+        _l("Dla kogo jest wizyta"),
+        coerce=int,
+        validators=[DataRequired(_l("Wybierz osobę z listy."))],
+        validate_choice=True,
+    )
+    service = SelectField(
+        _l("Świadczenie"),
+        coerce=int,
+        validators=[DataRequired(_l("Wybierz świadczenie z listy."))],
+        validate_choice=True,
+    )
+    note = TextAreaField(
+        _l("Uwagi dla rejestracji (nieobowiązkowe)"),
+        validators=[
+            Length(max=booking.NOTE_MAX, message=_l("Uwagi mogą mieć najwyżej 500 znaków."))
+        ],
+    )
+
+
+def _me() -> Account:
+    return Account.get_by_id(current_user.id)
+
+
+def _load_related(slot: Slot) -> Slot:
+    slot.staff = StaffMember.get_by_id(slot.staff_id)
+    slot.facility = Facility.get_by_id(slot.facility_id)
+    if slot.specialty_id:
+        slot.specialty = Specialty.get_by_id(slot.specialty_id)
+    return slot
+
+
+def _unavailable(slot: Slot, error: booking.BookingError, service_id: int | None):
+    """409: the slot cannot be booked; offer the next free slots of the same kind."""
+    rules = booking.BookingRules.from_config()
+    now = utcnow()
+    alternatives = next_free_slots(slot, service=service_id, limit=10, now=rules.earliest(now))
+    latest = rules.latest(now)
+    if latest is not None:
+        alternatives = [s for s in alternatives if s.starts_at <= latest]
+    return render(
+        TAKEN_TEMPLATE,
+        status=409,
+        slot=_load_related(slot),
+        message=booking.message_for(error, rules),
+        alternatives=alternatives[:5],
+        service_id=service_id,
+    )
+
+
+def _page(form: ReserveForm, slot: Slot, services, status: int = 200, problem: str = ""):
+    return render(
+        TEMPLATE,
+        status=status,
+        form=form,
+        slot=_load_related(slot),
+        services=services,
+        problem=problem,
+    )
+
+
+@bp.route("/slots/<int:slot_id>/reserve", methods=["GET", "POST"])
+@login_required
+def reserve(slot_id: int):
+    try:
+        slot = booking.slot_by_id(slot_id)
+    except booking.SlotNotFound:
+        abort(404)
+    account = _me()
+    services = booking.services_for_slot(slot)
+    asked_service = request.values.get("service", "")
+    if asked_service and booking.valid_id(asked_service) not in {s.id for s in services}:
+        abort(404)
+    chosen = booking.valid_id(asked_service)
+    if chosen is None and len(services) == 1:
+        chosen = services[0].id
+
+    formdata = None
+    if request.method == "POST":
+        formdata = request.form.copy()
+        if chosen is not None and not formdata.get("service"):
+            formdata["service"] = str(chosen)
+    form = ReserveForm(formdata=formdata)
+    form.patient.choices = [(p.id, p.full_name) for p in booking.patients_of(account)]
+    form.service.choices = [(s.id, s.name) for s in services]
+    rules = booking.BookingRules.from_config()
+
+    if request.method == "GET":
+        if not services:
+            return _unavailable(slot, booking.SlotUnavailable("no_service"), None)
+        try:
+            booking.check_slot_open(slot, rules, utcnow())
+        except booking.BookingError as error:
+            return _unavailable(slot, error, chosen)
+        form.patient.data = account.patient_id
+        if chosen is not None:
+            form.service.data = chosen
+        return _page(form, slot, services)
+
+    if not form.validate_on_submit():
+        return _page(form, slot, services, status=422)
+    try:
+        appointment = booking.book(
+            account,
+            slot.id,
+            form.patient.data,
+            form.service.data,
+            form.note.data or "",
+            rules=rules,
+        )
+    except booking.SlotTaken as error:
+        mine = (
+            Appointment.select()
+            .where(
+                (Appointment.active_slot == slot.id)
+                & (Appointment.patient == form.patient.data)
+                & (Appointment.booked_by == account.id)
+            )
+            .first()
+        )
+        if mine is not None:  # the same form sent twice: show the booking it made
+            flash(_("Ta wizyta jest już zarezerwowana."), "info")
+            return redirect(url_for("panel.reservation", appointment_id=mine.id), 303)
+        return _unavailable(slot, error, form.service.data)
+    except (booking.SlotUnavailable, booking.SlotNotFound) as error:
+        return _unavailable(slot, error, form.service.data)
+    except (booking.BookingRuleBroken, booking.PatientNotAllowed) as error:
+        return _page(form, slot, services, status=422, problem=booking.message_for(error, rules))
+    flash(_("Zarezerwowano wizytę. Potwierdzenie wysłaliśmy e-mailem."), "success")
+    return redirect(url_for("panel.reservation", appointment_id=appointment.id), 303)

@@ -1,0 +1,505 @@
+"""Booking rules as plain functions: book, cancel and change a visit, each in one transaction.
+
+The single-booking guarantee rests on the database: the unique index on
+`Appointment.active_slot` and a conditional `UPDATE slot SET booked = true WHERE NOT booked`.
+On SQLite the transaction starts with BEGIN IMMEDIATE (writers queue on the busy timeout
+instead of failing on a lock upgrade); on PostgreSQL the patient's row is locked so the
+per-specialty limit cannot be beaten by two parallel requests. An IntegrityError is caught
+outside the atomic block (the transaction is already rolled back) and becomes SlotTaken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import peewee as pw
+from flask import current_app, has_app_context
+from flask_babel import gettext as _
+
+from core import audit, ics
+from core.mail import queue_mail
+from core.timeutil import to_local
+from models.accounts import Account, Guardianship
+from models.base import db, is_sqlite, utcnow
+from models.booking import Appointment
+from models.clinic import Facility, ScheduleService, Service, Slot, StaffMember
+from models.patients import Patient
+
+MAX_ID = 2**31 - 1
+NOTE_MAX = 500
+
+
+class BookingError(Exception):
+    """Base of the booking errors; `reason` is a short machine name for tests and logs."""
+
+    reason = "error"
+
+
+class SlotNotFound(BookingError):
+    reason = "not_found"
+
+
+class SlotTaken(BookingError):
+    """Somebody else holds the slot (or took it a moment ago)."""
+
+    reason = "taken"
+
+
+class SlotUnavailable(BookingError):
+    """The slot is past, blocked, or cannot be booked online (no schedule, wrong service)."""
+
+    def __init__(self, reason: str = "unavailable") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class BookingRuleBroken(BookingError):
+    """A clinic rule refuses the booking: `horizon`, `notice` or `limit`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PatientNotAllowed(BookingError):
+    """The account may not book for this patient (not self, not a dependant)."""
+
+    reason = "patient"
+
+
+class AppointmentNotActive(BookingError):
+    """The visit is already cancelled, moved or past."""
+
+    reason = "not_active"
+
+
+class TooLateToCancel(BookingError):
+    reason = "too_late"
+
+
+@dataclass(frozen=True)
+class BookingRules:
+    horizon_days: int = 90
+    min_notice_hours: int = 2
+    cancel_notice_hours: int = 24
+    limit_per_specialty: int = 2
+
+    @classmethod
+    def from_config(cls, config: Any | None = None) -> BookingRules:
+        if config is None:
+            config = current_app.config if has_app_context() else {}
+        return cls(
+            horizon_days=config.get("BOOKING_HORIZON_DAYS", 90),
+            min_notice_hours=config.get("BOOKING_MIN_NOTICE_HOURS", 2),
+            cancel_notice_hours=config.get("CANCEL_MIN_NOTICE_HOURS", 24),
+            limit_per_specialty=config.get("BOOKING_LIMIT_PER_SPECIALTY", 2),
+        )
+
+    def earliest(self, now: datetime) -> datetime:
+        return now + timedelta(hours=self.min_notice_hours)
+
+    def latest(self, now: datetime) -> datetime | None:
+        return now + timedelta(days=self.horizon_days) if self.horizon_days else None
+
+
+# -- lookups ------------------------------------------------------------------------------
+
+
+def valid_id(value: int | str | None) -> int | None:
+    """A database id from the request, or None for anything that cannot be one."""
+    if isinstance(value, int):
+        return value if 0 < value <= MAX_ID else None
+    raw = (value or "").strip()
+    if not raw.isdigit() or len(raw) > 10:
+        return None
+    number = int(raw)
+    return number if 0 < number <= MAX_ID else None
+
+
+def patients_of(account: Account) -> list[Patient]:
+    """Whom the account may book for: its own patient first, then its dependants."""
+    dependants = (
+        Patient.select()
+        .join(Guardianship, on=(Guardianship.patient == Patient.id))
+        .where(Guardianship.guardian == account.id)
+        .order_by(Patient.last_name, Patient.first_name, Patient.id)
+    )
+    own = Patient.get_by_id(account.patient_id)
+    return [own, *[p for p in dependants if p.id != own.id]]
+
+
+def _patient_ids_subquery(account: Account) -> pw.Node:
+    dependants = Guardianship.select(Guardianship.patient).where(
+        Guardianship.guardian == account.id
+    )
+    return (Appointment.patient == account.patient_id) | Appointment.patient.in_(dependants)
+
+
+def appointment_for(account: Account, appointment_id: int | str | None) -> Appointment | None:
+    """The visit if it belongs to the account's patient or a dependant; None otherwise, so a
+    stranger's id and a missing id look the same (ASVS V4.2.1)."""
+    number = valid_id(appointment_id)
+    if number is None:
+        return None
+    return (
+        Appointment.select()
+        .where((Appointment.id == number) & _patient_ids_subquery(account))
+        .first()
+    )
+
+
+def slot_by_id(slot_id: int | str | None) -> Slot:
+    number = valid_id(slot_id)
+    slot = Slot.get_or_none(Slot.id == number) if number is not None else None
+    if slot is None:
+        raise SlotNotFound()
+    return slot
+
+
+def services_for_slot(slot: Slot) -> list[Service]:
+    """What may be booked in the slot: the active services linked to its schedule."""
+    if slot.schedule_id is None:
+        return []
+    return list(
+        Service.select()
+        .join(ScheduleService)
+        .where((ScheduleService.schedule == slot.schedule_id) & (Service.active == True))  # noqa: E712
+        .order_by(Service.name, Service.id)
+    )
+
+
+def pick_service(slot: Slot, service_id: int | str | None) -> Service:
+    """The service to book: the one asked for if the slot offers it, the only one otherwise."""
+    offered = services_for_slot(slot)
+    if not offered:
+        raise SlotUnavailable("no_service")
+    if service_id in (None, ""):
+        if len(offered) == 1:
+            return offered[0]
+        raise SlotUnavailable("service_required")
+    number = valid_id(service_id)
+    for service in offered:
+        if service.id == number:
+            return service
+    raise SlotUnavailable("service_not_offered")
+
+
+def check_slot_open(slot: Slot, rules: BookingRules, now: datetime) -> None:
+    """Raise when the slot cannot be booked right now, whoever asks."""
+    if slot.blocked or slot.starts_at <= now:
+        raise SlotUnavailable("past" if slot.starts_at <= now else "blocked")
+    if slot.booked:
+        raise SlotTaken()
+    if slot.starts_at < rules.earliest(now):
+        raise BookingRuleBroken("notice")
+    latest = rules.latest(now)
+    if latest is not None and slot.starts_at > latest:
+        raise BookingRuleBroken("horizon")
+
+
+def _active_in_specialty(patient_id: int, specialty_id: int, now: datetime) -> int:
+    return (
+        Appointment.select()
+        .join(Slot, on=(Appointment.active_slot == Slot.id))
+        .switch(Appointment)
+        .join(Service, on=(Appointment.service == Service.id))
+        .where(
+            (Appointment.patient == patient_id)
+            & (Appointment.status == "booked")
+            & (Service.specialty == specialty_id)
+            & (Slot.starts_at > now)
+        )
+        .count()
+    )
+
+
+def _transaction():
+    return db.atomic("IMMEDIATE") if is_sqlite() else db.atomic()
+
+
+def _lock_patient(patient_id: int) -> None:
+    """Serialise one patient's bookings on PostgreSQL (SQLite already has one writer)."""
+    if not is_sqlite():
+        list(Patient.select(Patient.id).where(Patient.id == patient_id).for_update())
+
+
+def _take_slot(slot_id: int, rules: BookingRules, now: datetime) -> None:
+    """Mark the slot booked only if it is still free, open and in the future."""
+    conditions = [
+        Slot.id == slot_id,
+        Slot.booked == False,  # noqa: E712
+        Slot.blocked == False,  # noqa: E712
+        Slot.starts_at >= rules.earliest(now),
+    ]
+    changed = Slot.update(booked=True).where(*conditions).execute()
+    if changed != 1:
+        fresh = Slot.get_by_id(slot_id)
+        check_slot_open(fresh, rules, now)
+        raise SlotTaken()
+
+
+# -- mail -----------------------------------------------------------------------------------
+
+
+def _uid(appointment: Appointment) -> str:
+    host = "wizyta"
+    if has_app_context():
+        host = urlsplit(current_app.config.get("BASE_URL", "")).hostname or host
+    return f"appointment-{appointment.id}@{host}"
+
+
+def describe(appointment: Appointment) -> dict[str, str]:
+    slot = appointment.slot
+    staff = StaffMember.get_by_id(slot.staff_id)
+    facility = Facility.get_by_id(slot.facility_id)
+    patient = Patient.get_by_id(appointment.patient_id)
+    service = Service.get_by_id(appointment.service_id)
+    return {
+        "when": to_local(slot.starts_at).strftime("%d.%m.%Y %H:%M"),
+        "staff": staff.display_name,
+        "service": service.name,
+        "patient": patient.full_name,
+        "location": f"{facility.name}, {facility.street}, {facility.postal_code} {facility.city}",
+    }
+
+
+def _calendar(appointment: Appointment, cancelled: bool = False) -> dict[str, Any]:
+    info = describe(appointment)
+    data = ics.visit_event(
+        uid=_uid(appointment),
+        starts_at=appointment.slot.starts_at,
+        ends_at=appointment.slot.ends_at,
+        summary=f"{info['service']} — {info['staff']}",
+        location=info["location"],
+        description=_("Pacjent: %(patient)s", patient=info["patient"]),
+        cancelled=cancelled,
+    )
+    name = "odwolana-wizyta.ics" if cancelled else "wizyta.ics"
+    return {"filename": name, "content_type": "text/calendar; charset=utf-8", "data": data}
+
+
+def _mail(account: Account, subject: str, intro: str, appointment: Appointment, attachments):
+    info = describe(appointment)
+    lines = [
+        intro,
+        "",
+        _("Pacjent: %(patient)s", patient=info["patient"]),
+        _("Termin: %(when)s", when=info["when"]),
+        _("Świadczenie: %(service)s", service=info["service"]),
+        _("Personel: %(staff)s", staff=info["staff"]),
+        _("Miejsce: %(location)s", location=info["location"]),
+        "",
+        _("Swoje wizyty zobaczysz w Panelu pacjenta."),
+    ]
+    queue_mail(account.email, subject, "\n".join(lines), attachments=attachments)
+
+
+# -- the three operations ---------------------------------------------------------------------
+
+
+def book(
+    account: Account,
+    slot_id: int,
+    patient_id: int,
+    service_id: int | str | None = None,
+    note: str = "",
+    *,
+    now: datetime | None = None,
+    rules: BookingRules | None = None,
+) -> Appointment:
+    """Book a slot for the account's patient or a dependant. Raises SlotNotFound,
+    SlotTaken, SlotUnavailable, BookingRuleBroken or PatientNotAllowed."""
+    now = now or utcnow()
+    rules = rules or BookingRules.from_config()
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise BookingRuleBroken("note")
+    if patient_id not in {p.id for p in patients_of(account)}:
+        raise PatientNotAllowed()
+    slot = slot_by_id(slot_id)
+    service = pick_service(slot, service_id)
+    check_slot_open(slot, rules, now)
+    try:
+        with _transaction():
+            _lock_patient(patient_id)
+            _take_slot(slot.id, rules, now)
+            if rules.limit_per_specialty and (
+                _active_in_specialty(patient_id, service.specialty_id, now)
+                >= rules.limit_per_specialty
+            ):
+                raise BookingRuleBroken("limit")
+            appointment = Appointment.create(
+                slot=slot.id,
+                active_slot=slot.id,
+                patient=patient_id,
+                service=service.id,
+                booked_by=account.id,
+                note=note,
+                created_at=now,
+            )
+            appointment.slot = Slot.get_by_id(slot.id)
+            audit.record(
+                "appointment.book",
+                patient_id=patient_id,
+                object_type="appointment",
+                object_id=appointment.id,
+                details=f"slot={slot.id} service={service.id}",
+                account_id=account.id,
+            )
+            _mail(
+                account,
+                _("Potwierdzenie rezerwacji wizyty"),
+                _("Zarezerwowano wizytę."),
+                appointment,
+                [_calendar(appointment)],
+            )
+    except pw.IntegrityError:
+        raise SlotTaken() from None
+    return appointment
+
+
+def check_cancellable(appointment: Appointment, rules: BookingRules, now: datetime) -> None:
+    if appointment.status != "booked" or appointment.slot.starts_at <= now:
+        raise AppointmentNotActive()
+    if appointment.slot.starts_at < now + timedelta(hours=rules.cancel_notice_hours):
+        raise TooLateToCancel()
+
+
+def _release(appointment: Appointment, status: str, now: datetime) -> None:
+    """Take the visit off its slot and free the slot; raise if somebody did it first."""
+    changed = (
+        Appointment.update(active_slot=None, status=status, cancelled_at=now)
+        .where((Appointment.id == appointment.id) & (Appointment.status == "booked"))
+        .execute()
+    )
+    if changed != 1:
+        raise AppointmentNotActive()
+    Slot.update(booked=False).where(Slot.id == appointment.slot_id).execute()
+
+
+def cancel(
+    account: Account,
+    appointment: Appointment,
+    *,
+    now: datetime | None = None,
+    rules: BookingRules | None = None,
+) -> Appointment:
+    """Cancel a visit (found through appointment_for) and free its slot at once."""
+    now = now or utcnow()
+    rules = rules or BookingRules.from_config()
+    check_cancellable(appointment, rules, now)
+    with _transaction():
+        _release(appointment, "cancelled", now)
+        audit.record(
+            "appointment.cancel",
+            patient_id=appointment.patient_id,
+            object_type="appointment",
+            object_id=appointment.id,
+            details=f"slot={appointment.slot_id}",
+            account_id=account.id,
+        )
+        _mail(
+            account,
+            _("Odwołanie wizyty"),
+            _("Wizyta została odwołana."),
+            appointment,
+            [_calendar(appointment, cancelled=True)],
+        )
+    appointment.status = "cancelled"
+    appointment.active_slot = None
+    appointment.cancelled_at = now
+    return appointment
+
+
+def change(
+    account: Account,
+    appointment: Appointment,
+    new_slot_id: int | str | None,
+    *,
+    now: datetime | None = None,
+    rules: BookingRules | None = None,
+) -> Appointment:
+    """Move a visit to another free slot of the same service: the new slot is booked and the
+    old one freed in one transaction, or nothing changes. Returns the new appointment."""
+    now = now or utcnow()
+    rules = rules or BookingRules.from_config()
+    check_cancellable(appointment, rules, now)
+    new_slot = slot_by_id(new_slot_id)
+    if new_slot.id == appointment.slot_id:
+        raise SlotTaken()
+    if appointment.service_id not in {s.id for s in services_for_slot(new_slot)}:
+        raise SlotUnavailable("service_not_offered")
+    check_slot_open(new_slot, rules, now)
+    try:
+        with _transaction():
+            _lock_patient(appointment.patient_id)
+            _take_slot(new_slot.id, rules, now)
+            _release(appointment, "moved", now)
+            moved = Appointment.create(
+                slot=new_slot.id,
+                active_slot=new_slot.id,
+                patient=appointment.patient_id,
+                service=appointment.service_id,
+                booked_by=account.id,
+                note=appointment.note,
+                created_at=now,
+            )
+            Appointment.update(moved_to=moved.id).where(Appointment.id == appointment.id).execute()
+            moved.slot = Slot.get_by_id(new_slot.id)
+            audit.record(
+                "appointment.change",
+                patient_id=appointment.patient_id,
+                object_type="appointment",
+                object_id=moved.id,
+                details=f"from={appointment.id} slot={appointment.slot_id}->{new_slot.id}",
+                account_id=account.id,
+            )
+            _mail(
+                account,
+                _("Zmiana terminu wizyty"),
+                _("Termin wizyty został zmieniony. Nowy termin:"),
+                moved,
+                [_calendar(moved), _calendar(appointment, cancelled=True)],
+            )
+    except pw.IntegrityError:
+        raise SlotTaken() from None
+    return moved
+
+
+def message_for(error: BookingError, rules: BookingRules | None = None) -> str:
+    """What to tell the patient about a refused booking, change or cancellation."""
+    rules = rules or BookingRules.from_config()
+    reason = error.reason
+    if isinstance(error, SlotTaken):
+        return _("Ten termin jest już zajęty. Wybierz inny termin.")
+    if isinstance(error, TooLateToCancel):
+        return _(
+            "Wizytę można odwołać lub przełożyć najpóźniej %(hours)d godz. przed jej "
+            "rozpoczęciem. Zadzwoń do rejestracji.",
+            hours=rules.cancel_notice_hours,
+        )
+    if isinstance(error, AppointmentNotActive):
+        return _("Ta wizyta jest już odwołana, przeniesiona lub minęła.")
+    if isinstance(error, PatientNotAllowed):
+        return _("Wybierz osobę z listy.")
+    messages = {
+        "past": _("Ten termin już minął."),
+        "blocked": _("Ten termin nie jest dostępny."),
+        "notice": _(
+            "Wizytę można zarezerwować najpóźniej %(hours)d godz. przed jej rozpoczęciem.",
+            hours=rules.min_notice_hours,
+        ),
+        "horizon": _(
+            "Wizyty można rezerwować najwyżej %(days)d dni naprzód.", days=rules.horizon_days
+        ),
+        "limit": _(
+            "Ta osoba ma już %(limit)d zaplanowane wizyty w tej poradni. Odwołaj jedną z nich "
+            "albo wybierz inną osobę.",
+            limit=rules.limit_per_specialty,
+        ),
+        "note": _("Uwagi mogą mieć najwyżej %(max)d znaków.", max=NOTE_MAX),
+    }
+    return messages.get(reason, _("Tego terminu nie można zarezerwować przez internet."))
