@@ -149,3 +149,15 @@ def test_recovery_codes_of_another_account_do_not_work(account):
     other = factories.account(login="jan", totp_secret=totp.new_secret())
     codes = totp.make_recovery_codes(other)
     assert not totp.verify_second_factor(account, codes[0], now=NOW)
+
+
+def test_pending_setup_secret_is_derived_per_account_and_nonce(ctx):
+    """ASVS V2.8.x the set-up secret is computed on the server; the session holds a nonce."""
+    from blueprints.account.service import pending_secret
+
+    ewa = factories.account(login="ewa2")
+    jan = factories.account(login="jan2")
+    first = pending_secret(ewa, "nonce-1")
+    assert first == pending_secret(ewa, "nonce-1") and len(first) == 32
+    assert first != pending_secret(ewa, "nonce-2") and first != pending_secret(jan, "nonce-1")
+    assert "nonce-1" not in first
