@@ -65,7 +65,8 @@ def test_search_narrow_and_show_more(page, live_server, clinic):
         assert reserve_links(page).count() == 41
         assert page.url == before
         # focus moves to the first appended heading, not back to the top of the page
-        assert page.evaluate("document.activeElement.tagName") == "H2"
+        # htmx applies autofocus in its settle step, just after the swap: wait for it
+        page.wait_for_function("document.activeElement.tagName === 'H2'", timeout=5000)
     else:
         page.wait_for_url(re.compile("after="))
         assert reserve_links(page).count() == 11
