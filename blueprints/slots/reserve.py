@@ -7,7 +7,7 @@ with the next free slots of the same kind) or 422 (a clinic rule, re-rendered fo
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from core.extensions import client_ip, limiter
 from core.htmx import render
 from models.accounts import Account
 from models.base import utcnow
@@ -91,8 +92,20 @@ def _page(form: ReserveForm, slot: Slot, services, status: int = 200, problem: s
     )
 
 
+def _booking_limit() -> str:
+    return current_app.config.get("BOOKING_RATE_LIMIT", "30 per minute")
+
+
+def _booking_key() -> str:
+    """Per account, so patients behind one clinic or office NAT do not share a budget."""
+    if current_user.is_authenticated:
+        return f"account:{current_user.id}"
+    return client_ip()
+
+
 @bp.route("/slots/<int:slot_id>/reserve", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_booking_limit, methods=["POST"], key_func=_booking_key)
 def reserve(slot_id: int):
     try:
         slot = booking.slot_by_id(slot_id)

@@ -1,0 +1,177 @@
+"""Parallel bookings through real HTTP against a live threaded server: one slot, many
+patients — exactly one booking wins, everyone else gets 409, nobody a 5xx. Runs on SQLite
+and, with TEST_DATABASE_URL, on PostgreSQL (ASVS 5.0 2.3.4: no double booking)."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import time, timedelta
+
+import pytest
+
+from models.base import utcnow
+from models.booking import Appointment
+from models.clinic import Slot
+from tests import factories
+
+THREADS = 50
+_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "LOGIN_RATE_LIMIT": "1000 per minute", "BOOKING_LIMIT_PER_SPECIALTY": 0}
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """One patient's cookie jar against the live server; answers (status, body)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
+        )
+
+    def request(self, path: str, data: dict | None = None) -> tuple[int, str, str]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open(self.base + path, data=body, timeout=60) as response:
+                return response.status, response.read().decode(), ""
+        except urllib.error.HTTPError as error:
+            return (
+                error.code,
+                error.read().decode(errors="replace"),
+                error.headers.get("Location", ""),
+            )
+
+    def token(self, path: str) -> str:
+        status, body, _ = self.request(path)
+        assert status == 200, (path, status)
+        return _CSRF.search(body).group(1)
+
+    def login(self, login: str) -> None:
+        status, _body, location = self.request(
+            "/login",
+            {"login": login, "password": factories.PASSWORD, "csrf_token": self.token("/login")},
+        )
+        assert status == 303, status
+
+
+@pytest.fixture
+def clinic(ctx):
+    fac = factories.facility()
+    spec = factories.specialty()
+    svc = factories.service(spec)
+    member = factories.staff(spec=spec, fac=fac)
+    day = (utcnow() + timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
+    sched = factories.schedule(
+        member, fac, services=[svc], weekday=day.weekday(), start_time=time(8)
+    )
+    slots = [
+        factories.slot(
+            member, fac, starts_at=day + timedelta(minutes=15 * k), schedule=sched, specialty=spec
+        )
+        for k in range(8)
+    ]
+    return {"svc": svc, "slots": slots}
+
+
+def _browsers(live_server, count: int) -> list[Browser]:
+    accounts = [factories.account() for _ in range(count)]
+    browsers = []
+    for account in accounts:
+        browser = Browser(live_server.url)
+        browser.login(account.login)
+        browser.patient_id = account.patient_id
+        browsers.append(browser)
+    return browsers
+
+
+def _race(calls) -> list[tuple[int, str, str]]:
+    """Run the calls at once: every thread waits at a barrier, then fires."""
+    barrier = threading.Barrier(len(calls))
+
+    def fire(call):
+        barrier.wait(timeout=60)
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(fire, calls))
+
+
+def test_fifty_patients_booking_one_slot_get_one_success_and_409s(live_server, clinic):
+    slot = clinic["slots"][0]
+    path = f"/slots/{slot.id}/reserve"
+    browsers = _browsers(live_server, THREADS)
+    tokens = [b.token(path) for b in browsers]
+    calls = [
+        (lambda b=b, t=t: b.request(path, {"csrf_token": t, "patient": b.patient_id}))
+        for b, t in zip(browsers, tokens, strict=True)
+    ]
+    results = _race(calls)
+    statuses = [status for status, _body, _loc in results]
+    assert not [s for s in statuses if s >= 500], statuses
+    assert statuses.count(303) == 1, statuses
+    assert statuses.count(409) == THREADS - 1, statuses
+    for status, body, _loc in results:
+        if status == 409:
+            assert "Ten termin jest już zajęty" in body
+    winner = browsers[statuses.index(303)]
+    active = list(Appointment.select().where(Appointment.active_slot == slot.id))
+    assert len(active) == 1 and active[0].patient_id == winner.patient_id
+    assert Appointment.select().count() == 1
+    assert Slot.get_by_id(slot.id).booked is True
+
+
+def test_two_patients_changing_into_one_free_slot_only_one_moves(live_server, clinic):
+    slots = clinic["slots"]
+    first, second = _browsers(live_server, 2)
+    for browser, slot in ((first, slots[0]), (second, slots[1])):
+        path = f"/slots/{slot.id}/reserve"
+        status, _b, _l = browser.request(
+            path, {"csrf_token": browser.token(path), "patient": browser.patient_id}
+        )
+        assert status == 303
+    # several rounds, each into a fresh free slot, so the race is really exercised
+    for target in slots[2:7]:
+        mine = {
+            b: Appointment.get(
+                (Appointment.patient == b.patient_id) & Appointment.active_slot.is_null(False)
+            )
+            for b in (first, second)
+        }
+        paths = {b: f"/panel/reservations/{mine[b].id}/change" for b in mine}
+        tokens = {b: b.token(paths[b]) for b in mine}
+        results = _race(
+            [
+                (lambda b=b: b.request(paths[b], {"csrf_token": tokens[b], "slot": target.id}))
+                for b in (first, second)
+            ]
+        )
+        statuses = sorted(status for status, _b, _l in results)
+        assert statuses == [303, 409], statuses
+        holders = list(Appointment.select().where(Appointment.active_slot == target.id))
+        assert len(holders) == 1
+        # the loser's booking did not move; each patient still holds exactly one slot
+        for b in (first, second):
+            held = Appointment.select().where(
+                (Appointment.patient == b.patient_id) & Appointment.active_slot.is_null(False)
+            )
+            assert held.count() == 1
+        booked_flags = {s.id for s in Slot.select().where(Slot.booked == True)}  # noqa: E712
+        active_slots = {
+            a.active_slot_id
+            for a in Appointment.select().where(Appointment.active_slot.is_null(False))
+        }
+        assert booked_flags == active_slots

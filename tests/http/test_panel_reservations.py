@@ -1,0 +1,273 @@
+"""Patient panel: the reservations list for self and dependants, cancel with confirmation,
+change to another slot of the same service; another patient's visit is always a 404."""
+
+import base64
+import json
+import re
+from datetime import time, timedelta
+
+import pytest
+from icalendar import Calendar
+
+from models.accounts import Guardianship
+from models.audit import AuditEvent
+from models.base import utcnow
+from models.booking import Appointment
+from models.clinic import Slot
+from models.mail import OutboxMessage
+from tests import factories
+from tests.conftest import csrf_token
+
+
+@pytest.fixture
+def clinic(ctx):
+    fac = factories.facility(name="Przychodnia Centrum")
+    spec = factories.specialty(name="Kardiologia")
+    svc = factories.service(spec, name="Konsultacja kardiologiczna")
+    other_svc = factories.service(spec, name="Echo serca")
+    member = factories.staff(spec=spec, fac=fac, last_name="Sercowy")
+    day = (utcnow() + timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
+    sched = factories.schedule(
+        member, fac, services=[svc], weekday=day.weekday(), start_time=time(8)
+    )
+    other_member = factories.staff(spec=spec, fac=fac, last_name="Echowy")
+    other_sched = factories.schedule(other_member, fac, services=[other_svc])
+    slots = [
+        factories.slot(
+            member, fac, starts_at=day + timedelta(minutes=15 * k), schedule=sched, specialty=spec
+        )
+        for k in range(6)
+    ]
+    echo_slot = factories.slot(
+        other_member, fac, starts_at=day, schedule=other_sched, specialty=spec
+    )
+    account = factories.account(login="jan.pacjent", email="jan.pacjent@example.com")
+    stranger = factories.account(login="obcy", email="obcy@example.com")
+    return {
+        "svc": svc,
+        "slots": slots,
+        "echo_slot": echo_slot,
+        "account": account,
+        "stranger": stranger,
+        "staff": member,
+    }
+
+
+def book(client, slot, patient_id):
+    path = f"/slots/{slot.id}/reserve"
+    response = client.post(
+        path, data={"csrf_token": csrf_token(client, path), "patient": patient_id}
+    )
+    assert response.status_code == 303, response.status_code
+    return Appointment.get(Appointment.active_slot == slot.id)
+
+
+@pytest.fixture
+def booked(client, auth, clinic):
+    assert auth.login("jan.pacjent", factories.PASSWORD).status_code == 303
+    return book(client, clinic["slots"][0], clinic["account"].patient_id)
+
+
+def test_panel_needs_login(client):
+    response = client.get("/panel/reservations")
+    assert response.status_code in (302, 303)
+    assert "/login?next=" in response.headers["Location"]
+
+
+def test_panel_landing_shows_the_next_visit_and_links_to_reservations(client, booked):
+    body = client.get("/panel").get_data(as_text=True)
+    assert "Panel pacjenta" in body and "Sercowy" in body
+    assert 'href="/panel/reservations"' in body
+    assert 'hx-history="false"' in body
+
+
+def test_reservations_list_upcoming_and_past_with_status(client, clinic, booked):
+    past_slot = clinic["slots"][5]
+    Appointment.create(
+        slot=past_slot, patient=clinic["account"].patient, service=clinic["svc"], status="completed"
+    )
+    Slot.update(
+        starts_at=utcnow() - timedelta(days=10),
+        ends_at=utcnow() - timedelta(days=10) + timedelta(minutes=15),
+    ).where(Slot.id == past_slot.id).execute()
+    response = client.get("/panel/reservations")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Nadchodzące wizyty" in body and "zarezerwowana" in body and "odbyta" in body
+    assert "Zmień termin" in body and "Odwołaj" in body
+    assert 'hx-history="false"' in body
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_list_shows_dependants_visits_but_never_a_strangers(client, auth, clinic, booked):
+    child = factories.patient(first_name="Zosia", last_name="Mała")
+    Guardianship.create(guardian=clinic["account"], patient=child)
+    book(client, clinic["slots"][1], child.id)
+    Appointment.create(
+        slot=clinic["slots"][2],
+        active_slot=clinic["slots"][2],
+        patient=clinic["stranger"].patient,
+        service=clinic["svc"],
+    )
+    body = client.get("/panel/reservations").get_data(as_text=True)
+    assert "Zosia Mała" in body
+    assert clinic["stranger"].patient.last_name not in body
+
+
+def test_another_patients_visit_is_404_everywhere(client, clinic, booked):
+    """ASVS V4.2.1 objects are looked up through the current patient."""
+    theirs = Appointment.create(
+        slot=clinic["slots"][3],
+        active_slot=clinic["slots"][3],
+        patient=clinic["stranger"].patient,
+        service=clinic["svc"],
+    )
+    token = csrf_token(client, "/panel")
+    for path in (
+        f"/panel/reservations/{theirs.id}",
+        f"/panel/reservations/{theirs.id}/cancel",
+        f"/panel/reservations/{theirs.id}/change",
+    ):
+        assert client.get(path).status_code == 404
+    assert (
+        client.post(
+            f"/panel/reservations/{theirs.id}/cancel", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/panel/reservations/{theirs.id}/change",
+            data={"csrf_token": token, "slot": clinic["slots"][4].id},
+        ).status_code
+        == 404
+    )
+    assert Appointment.get_by_id(theirs.id).status == "booked"
+    for path in (
+        "/panel/reservations/abc",
+        "/panel/reservations/99999999999999999999",
+        "/panel/reservations/0/cancel",
+    ):
+        assert client.get(path).status_code == 404
+
+
+def test_cancel_asks_first_then_frees_the_slot_and_mails(client, clinic, booked):
+    path = f"/panel/reservations/{booked.id}/cancel"
+    page = client.get(path)
+    assert page.status_code == 200 and "Czy na pewno" in page.get_data(as_text=True)
+    assert Appointment.get_by_id(booked.id).status == "booked"
+    response = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    assert response.status_code == 303
+    fresh = Appointment.get_by_id(booked.id)
+    assert fresh.status == "cancelled" and fresh.active_slot_id is None
+    assert Slot.get_by_id(booked.slot_id).booked is False
+    assert AuditEvent.select().where(AuditEvent.action == "appointment.cancel").count() == 1
+    mail = OutboxMessage.select().order_by(OutboxMessage.id.desc()).first()
+    assert mail.to == "jan.pacjent@example.com"
+    ics = json.loads(mail.attachments)[0]
+    calendar = Calendar.from_ical(base64.b64decode(ics["data"]))
+    assert str(calendar["METHOD"]) == "CANCEL"
+    assert str(calendar.walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
+    # the slot is bookable again at once
+    assert client.get(f"/slots/{booked.slot_id}/reserve").status_code == 200
+    # a second cancel changes nothing
+    again = client.post(path, data={"csrf_token": csrf_token(client, "/panel")})
+    assert again.status_code == 409
+
+
+def test_cancel_without_csrf_token_is_400(client, booked):
+    """ASVS V4.2.2"""
+    response = client.post(f"/panel/reservations/{booked.id}/cancel")
+    assert response.status_code == 400
+    assert Appointment.get_by_id(booked.id).status == "booked"
+
+
+def test_cancel_inside_the_minimum_notice_is_refused(client, app, booked):
+    app.config.update(CANCEL_MIN_NOTICE_HOURS=24 * 7)
+    path = f"/panel/reservations/{booked.id}/cancel"
+    assert client.get(path).status_code == 409
+    response = client.post(path, data={"csrf_token": csrf_token(client, "/panel")})
+    assert response.status_code == 409
+    assert "godz." in response.get_data(as_text=True)
+    assert Appointment.get_by_id(booked.id).status == "booked"
+
+
+def test_change_lists_free_slots_of_the_same_service_only(client, clinic, booked):
+    Slot.update(booked=True).where(Slot.id == clinic["slots"][1].id).execute()
+    body = client.get(f"/panel/reservations/{booked.id}/change").get_data(as_text=True)
+    offered = {s.id for s in clinic["slots"][2:]}
+    for slot_id in offered:
+        assert f"slot={slot_id}" in body
+    assert f'slot={clinic["slots"][1].id}"' not in body
+    assert f'slot={clinic["slots"][0].id}"' not in body
+    assert f'slot={clinic["echo_slot"].id}"' not in body
+
+
+def test_change_list_pages_by_date(client, clinic, booked):
+    from blueprints.panel import views
+
+    original = views.CHANGE_PAGE_SIZE
+    views.CHANGE_PAGE_SIZE = 2
+    try:
+        body = client.get(f"/panel/reservations/{booked.id}/change").get_data(as_text=True)
+        assert "Dalsze terminy" in body
+        assert body.count("slot=") == 2
+        next_url = re.search(r'href="([^"]*after=[^"]*)"', body).group(1).replace("&amp;", "&")
+        more = client.get(next_url).get_data(as_text=True)
+        assert f"slot={clinic['slots'][3].id}" in more
+        assert f'slot={clinic["slots"][1].id}"' not in more
+    finally:
+        views.CHANGE_PAGE_SIZE = original
+
+
+def test_change_moves_the_visit_atomically_and_mails(client, clinic, booked):
+    target = clinic["slots"][3]
+    path = f"/panel/reservations/{booked.id}/change"
+    confirm = client.get(f"{path}?slot={target.id}")
+    assert confirm.status_code == 200 and "Zmień termin" in confirm.get_data(as_text=True)
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), "slot": target.id})
+    assert response.status_code == 303
+    old = Appointment.get_by_id(booked.id)
+    new = Appointment.get(Appointment.active_slot == target.id)
+    assert old.status == "moved" and old.active_slot_id is None and old.moved_to_id == new.id
+    assert new.patient_id == old.patient_id and new.service_id == old.service_id
+    assert Slot.get_by_id(booked.slot_id).booked is False
+    assert Slot.get_by_id(target.id).booked is True
+    assert response.headers["Location"].endswith(f"/panel/reservations/{new.id}")
+    assert AuditEvent.select().where(AuditEvent.action == "appointment.change").count() == 1
+    mail = OutboxMessage.select().order_by(OutboxMessage.id.desc()).first()
+    assert "Zmiana terminu" in mail.subject
+    assert len(json.loads(mail.attachments)) == 2
+
+
+def test_change_into_a_taken_slot_is_409_and_nothing_changes(client, clinic, booked):
+    target = clinic["slots"][3]
+    Appointment.create(
+        slot=target, active_slot=target, patient=clinic["stranger"].patient, service=clinic["svc"]
+    )
+    Slot.update(booked=True).where(Slot.id == target.id).execute()
+    path = f"/panel/reservations/{booked.id}/change"
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), "slot": target.id})
+    assert response.status_code == 409
+    assert "zajęty" in response.get_data(as_text=True)
+    fresh = Appointment.get_by_id(booked.id)
+    assert fresh.status == "booked" and fresh.active_slot_id == booked.slot_id
+    assert Slot.get_by_id(booked.slot_id).booked is True
+
+
+def test_change_to_a_slot_of_another_service_is_refused(client, clinic, booked):
+    path = f"/panel/reservations/{booked.id}/change"
+    token = csrf_token(client, path)
+    echo = clinic["echo_slot"]
+    assert client.get(f"{path}?slot={echo.id}").status_code == 409
+    response = client.post(path, data={"csrf_token": token, "slot": echo.id})
+    assert response.status_code == 409
+    assert Appointment.get_by_id(booked.id).status == "booked"
+
+
+@pytest.mark.parametrize("slot", ["", "abc", "99999999999999999999", "999999"])
+def test_change_with_a_bad_slot_id_is_404(client, booked, slot):
+    path = f"/panel/reservations/{booked.id}/change"
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), "slot": slot})
+    assert response.status_code == 404
+    assert Appointment.get_by_id(booked.id).status == "booked"
