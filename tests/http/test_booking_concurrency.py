@@ -155,7 +155,11 @@ def test_two_patients_changing_into_one_free_slot_only_one_moves(live_server, cl
         tokens = {b: b.token(paths[b]) for b in mine}
         results = _race(
             [
-                (lambda b=b: b.request(paths[b], {"csrf_token": tokens[b], "slot": target.id}))
+                (
+                    lambda b=b, p=paths[b], t=tokens[b], s=target.id: b.request(
+                        p, {"csrf_token": t, "slot": s}
+                    )
+                )
                 for b in (first, second)
             ]
         )
