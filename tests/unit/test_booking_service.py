@@ -1,0 +1,221 @@
+"""booking_service called directly: the unique active slot is the real guard, clinic rules
+with a frozen `now`, cancel and change leave nothing half done."""
+
+from datetime import time, timedelta
+
+import pytest
+
+from blueprints.slots import booking_service as booking
+from core import ics
+from models.accounts import Guardianship
+from models.base import utcnow
+from models.booking import Appointment
+from models.clinic import Slot
+from models.mail import OutboxMessage
+from tests import factories
+
+RULES = booking.BookingRules(
+    horizon_days=30, min_notice_hours=2, cancel_notice_hours=24, limit_per_specialty=2
+)
+
+
+@pytest.fixture
+def clinic(ctx):
+    with ctx.test_request_context("/"):  # mail texts are translated for the request's locale
+        yield _clinic()
+
+
+def _clinic():
+    fac = factories.facility()
+    spec = factories.specialty()
+    svc = factories.service(spec)
+    member = factories.staff(spec=spec, fac=fac)
+    now = utcnow().replace(microsecond=0)
+    day = (now + timedelta(days=3)).replace(hour=8, minute=0, second=0)
+    sched = factories.schedule(
+        member, fac, services=[svc], weekday=day.weekday(), start_time=time(8)
+    )
+    slots = [
+        factories.slot(
+            member, fac, starts_at=day + timedelta(minutes=15 * k), schedule=sched, specialty=spec
+        )
+        for k in range(5)
+    ]
+    return {
+        "now": now,
+        "svc": svc,
+        "slots": slots,
+        "account": factories.account(),
+        "other": factories.account(),
+        "spec": spec,
+        "fac": fac,
+        "staff": member,
+    }
+
+
+def _book(c, slot, account=None, **kw):
+    account = account or c["account"]
+    return booking.book(account, slot.id, account.patient_id, now=c["now"], rules=RULES, **kw)
+
+
+def test_book_sets_active_slot_and_booked_flag_in_one_go(clinic):
+    appointment = _book(clinic, clinic["slots"][0])
+    assert appointment.active_slot_id == clinic["slots"][0].id
+    assert Slot.get_by_id(clinic["slots"][0].id).booked is True
+    assert OutboxMessage.select().count() == 1
+
+
+def test_unique_active_slot_is_the_guard_even_when_the_flag_lies(clinic):
+    """The booked flag is only a search aid: with it wrongly cleared, the unique index on
+    active_slot still refuses a second booking, and the IntegrityError becomes SlotTaken."""
+    slot = clinic["slots"][0]
+    _book(clinic, slot)
+    Slot.update(booked=False).where(Slot.id == slot.id).execute()
+    with pytest.raises(booking.SlotTaken):
+        _book(clinic, slot, account=clinic["other"])
+    assert Appointment.select().count() == 1
+    assert OutboxMessage.select().count() == 1  # the loser's mail was rolled back too
+
+
+def test_second_booking_raises_slot_taken(clinic):
+    _book(clinic, clinic["slots"][0])
+    with pytest.raises(booking.SlotTaken):
+        _book(clinic, clinic["slots"][0], account=clinic["other"])
+
+
+def test_rules_notice_horizon_and_past(clinic):
+    slot = clinic["slots"][0]
+    with pytest.raises(booking.BookingRuleBroken) as notice:
+        booking.book(
+            clinic["account"],
+            slot.id,
+            clinic["account"].patient_id,
+            now=slot.starts_at - timedelta(hours=1),
+            rules=RULES,
+        )
+    assert notice.value.reason == "notice"
+    with pytest.raises(booking.BookingRuleBroken) as horizon:
+        booking.book(
+            clinic["account"],
+            slot.id,
+            clinic["account"].patient_id,
+            now=slot.starts_at - timedelta(days=31),
+            rules=RULES,
+        )
+    assert horizon.value.reason == "horizon"
+    with pytest.raises(booking.SlotUnavailable) as past:
+        booking.book(
+            clinic["account"],
+            slot.id,
+            clinic["account"].patient_id,
+            now=slot.starts_at + timedelta(minutes=1),
+            rules=RULES,
+        )
+    assert past.value.reason == "past"
+    assert Appointment.select().count() == 0
+
+
+def test_blocked_slot_is_unavailable(clinic):
+    Slot.update(blocked=True).where(Slot.id == clinic["slots"][0].id).execute()
+    with pytest.raises(booking.SlotUnavailable):
+        _book(clinic, clinic["slots"][0])
+
+
+def test_limit_per_specialty_counts_only_active_future_visits(clinic):
+    _book(clinic, clinic["slots"][0])
+    second = _book(clinic, clinic["slots"][1])
+    with pytest.raises(booking.BookingRuleBroken) as limit:
+        _book(clinic, clinic["slots"][2])
+    assert limit.value.reason == "limit"
+    assert Slot.get_by_id(clinic["slots"][2].id).booked is False  # rolled back
+    booking.cancel(clinic["account"], second, now=clinic["now"], rules=RULES)
+    _book(clinic, clinic["slots"][2])
+
+
+def test_a_stranger_patient_is_refused(clinic):
+    with pytest.raises(booking.PatientNotAllowed):
+        booking.book(
+            clinic["account"],
+            clinic["slots"][0].id,
+            clinic["other"].patient_id,
+            now=clinic["now"],
+            rules=RULES,
+        )
+
+
+def test_dependant_may_be_booked_by_guardian(clinic):
+    child = factories.patient()
+    Guardianship.create(guardian=clinic["account"], patient=child)
+    appointment = booking.book(
+        clinic["account"], clinic["slots"][0].id, child.id, now=clinic["now"], rules=RULES
+    )
+    assert appointment.patient_id == child.id
+    assert booking.appointment_for(clinic["account"], appointment.id).id == appointment.id
+    assert booking.appointment_for(clinic["other"], appointment.id) is None
+
+
+def test_appointment_for_rejects_junk_ids(clinic):
+    for value in ("", "abc", "-1", "0", "99999999999999999999", None, 2**40):
+        assert booking.appointment_for(clinic["account"], value) is None
+
+
+def test_cancel_too_late_is_refused(clinic):
+    appointment = _book(clinic, clinic["slots"][0])
+    with pytest.raises(booking.TooLateToCancel):
+        booking.cancel(
+            clinic["account"],
+            appointment,
+            now=clinic["slots"][0].starts_at - timedelta(hours=23),
+            rules=RULES,
+        )
+    assert Appointment.get_by_id(appointment.id).status == "booked"
+
+
+def test_change_into_a_taken_slot_changes_nothing(clinic):
+    mine = _book(clinic, clinic["slots"][0])
+    _book(clinic, clinic["slots"][1], account=clinic["other"])
+    Slot.update(booked=False).where(Slot.id == clinic["slots"][1].id).execute()  # flag lies
+    with pytest.raises(booking.SlotTaken):
+        booking.change(
+            clinic["account"], mine, clinic["slots"][1].id, now=clinic["now"], rules=RULES
+        )
+    fresh = Appointment.get_by_id(mine.id)
+    assert fresh.status == "booked" and fresh.active_slot_id == clinic["slots"][0].id
+    assert Slot.get_by_id(clinic["slots"][0].id).booked is True
+    assert Appointment.select().count() == 2
+
+
+def test_change_moves_and_frees(clinic):
+    mine = _book(clinic, clinic["slots"][0])
+    moved = booking.change(
+        clinic["account"], mine, clinic["slots"][3].id, now=clinic["now"], rules=RULES
+    )
+    assert moved.active_slot_id == clinic["slots"][3].id
+    assert Appointment.get_by_id(mine.id).moved_to_id == moved.id
+    assert Slot.get_by_id(clinic["slots"][0].id).booked is False
+    with pytest.raises(booking.AppointmentNotActive):
+        booking.change(
+            clinic["account"],
+            Appointment.get_by_id(mine.id),
+            clinic["slots"][4].id,
+            now=clinic["now"],
+            rules=RULES,
+        )
+
+
+def test_ics_event_is_utc_and_parses():
+    from datetime import datetime
+
+    from icalendar import Calendar
+
+    data = ics.visit_event(
+        uid="appointment-1@example",
+        starts_at=datetime(2030, 3, 31, 6, 0),
+        ends_at=datetime(2030, 3, 31, 6, 15),
+        summary="Wizyta",
+        location="ul. Zdrowa 1",
+    )
+    event = Calendar.from_ical(data).walk("VEVENT")[0]
+    assert event.decoded("DTSTART").isoformat() == "2030-03-31T06:00:00+00:00"
+    assert b"DTSTART:20300331T060000Z" in data
+    assert str(event["UID"]) == "appointment-1@example"
