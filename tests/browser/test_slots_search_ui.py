@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from models.base import utcnow
 from tests import factories as f
@@ -66,7 +67,7 @@ def test_search_narrow_and_show_more(page, live_server, clinic):
         assert page.url == before
         # focus moves to the first appended heading, not back to the top of the page
         # htmx applies autofocus in its settle step, just after the swap: wait for it
-        page.wait_for_function("document.activeElement.tagName === 'H2'", timeout=5000)
+        expect(page.locator("h2:focus")).to_have_count(1)
     else:
         page.wait_for_url(re.compile("after="))
         assert reserve_links(page).count() == 11
