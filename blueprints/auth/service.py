@@ -14,7 +14,7 @@ import peewee
 from flask import current_app, url_for
 from flask_babel import gettext as _
 
-from core import audit
+from core import audit, localities
 from core.mail import queue_mail
 from core.passwords import hash_password, verify_password
 from core.tokens import TokenInvalid, is_bound_to, make_token, read_token
@@ -275,23 +275,7 @@ def end_sessions(account: Account) -> None:
     ).execute()
 
 
-# --- localities (core.localities when it provides the dictionary search) ---------------------
-
-
-def search_localities(query: str, limit: int = 10) -> list[Locality]:
-    from core import localities
-
-    if hasattr(localities, "search_localities"):
-        return list(localities.search_localities(query, limit))
-    query = query.strip()
-    if not query:
-        return []
-    return list(
-        Locality.select()
-        .where(peewee.fn.LOWER(Locality.name).startswith(query.lower()))
-        .order_by(Locality.name, Locality.id)
-        .limit(limit)
-    )
+# --- localities ---------------------------------------------------------------------------
 
 
 def resolve_locality(text: str, choice: str = "") -> tuple[Locality | None, list[Locality]]:
@@ -300,25 +284,8 @@ def resolve_locality(text: str, choice: str = "") -> tuple[Locality | None, list
         picked = Locality.get_or_none(Locality.id == int(choice))
         if picked is not None:
             return picked, []
-    from core import localities
-
-    if hasattr(localities, "resolve_locality"):
-        found, candidates = localities.resolve_locality(text)
-        return found, list(candidates)
-    text = text.strip()
-    name = text.split(" (", 1)[0]
-    matches = list(
-        Locality.select()
-        .where(peewee.fn.LOWER(Locality.name) == name.lower())
-        .order_by(Locality.id)
-        .limit(20)
-    )
-    by_label = [loc for loc in matches if loc.label == text]
-    if len(by_label) == 1:
-        return by_label[0], []
-    if len(matches) == 1:
-        return matches[0], []
-    return None, matches or search_localities(name, 10)
+    found, candidates = localities.resolve_locality(text)
+    return found, list(candidates)
 
 
 # --- registration -------------------------------------------------------------------------

@@ -194,15 +194,6 @@ def registered():
     return render("auth/registered.html")
 
 
-@bp.get("/localities")
-@limiter.limit(_limit("LOCALITY_RATE_LIMIT", "120 per minute"))
-def localities():
-    """Options for the locality type-ahead (a <datalist>); the form also works without it."""
-    query = (request.args.get("q") or request.args.get("locality") or "").strip()[:120]
-    options = service.search_localities(query, 10) if len(query) >= 2 else []
-    return render("auth/localities.html", block="options", options=options)
-
-
 # --- activation ---------------------------------------------------------------------------
 
 
