@@ -315,7 +315,7 @@ def book(
     now = now or utcnow()
     rules = rules or BookingRules.from_config()
     note = (note or "").strip()
-    if len(note) > NOTE_MAX:
+    if len(note) > NOTE_MAX or any(ord(c) < 32 and c not in "\r\n\t" for c in note):
         raise BookingRuleBroken("note")
     if patient_id not in {p.id for p in patients_of(account)}:
         raise PatientNotAllowed()

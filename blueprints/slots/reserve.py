@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from core.extensions import client_ip, limiter
 from core.htmx import render
@@ -28,6 +28,12 @@ from .search_service import next_free_slots
 
 TEMPLATE = "slots/reserve.html"
 TAKEN_TEMPLATE = "slots/reserve_unavailable.html"
+
+
+def _printable(_form, field) -> None:
+    """Control characters (a NUL breaks PostgreSQL text) are refused, line breaks kept."""
+    if any(ord(c) < 32 and c not in "\r\n\t" for c in field.data or ""):
+        raise ValidationError(_l("Uwagi zawierają niedozwolone znaki."))
 
 
 class ReserveForm(FlaskForm):

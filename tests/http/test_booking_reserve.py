@@ -216,11 +216,12 @@ def test_guardian_books_for_a_dependant_and_the_list_says_for_whom(client, auth,
     assert "Zosia Mała" in listing
 
 
-def test_overlong_note_is_422(client, auth, clinic):
-    """ASVS V5.1.3 length limit on every field."""
+@pytest.mark.parametrize("note", ["x" * 501, "a\x00b", "\x1b[31m"])
+def test_overlong_or_control_character_note_is_422(client, auth, clinic, note):
+    """ASVS V5.1.3 length limit and allow-list on every field."""
     login(auth, clinic["account"])
     response = post_reserve(
-        client, clinic["slots"][0], patient=clinic["account"].patient_id, note="x" * 501
+        client, clinic["slots"][0], patient=clinic["account"].patient_id, note=note
     )
     assert response.status_code == 422
     assert Appointment.select().count() == 0
