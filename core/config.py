@@ -52,6 +52,17 @@ def _storage_uri(raw: str) -> str:
     return raw
 
 
+def _rate_limit(name: str, raw: str) -> str:
+    """Flask-Limiter syntax, e.g. "10 per minute" or "5/hour;100/day"."""
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a rate like '10 per minute', got {raw!r}") from None
+    return raw
+
+
 # name -> (default, parser); parsers turn the environment's text into typed values.
 _INT_SETTINGS: dict[str, int] = {
     "MAIL_PORT": 25,
@@ -119,6 +130,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         raise ConfigError(f"MAIL_PORT must be between 1 and 65535, got {cfg['MAIL_PORT']}")
     if urlparse(cfg["BASE_URL"]).scheme not in {"http", "https"}:
         raise ConfigError(f"BASE_URL must start with http:// or https://, got {cfg['BASE_URL']!r}")
+
+    for name, raw in env.items():
+        if name.endswith("_RATE_LIMIT") and name != "RATELIMIT_STORAGE_URI":
+            cfg[name] = _rate_limit(name, raw)
 
     default_db = f"sqlite:///{instance / 'wizyta.sqlite3'}"
     cfg["DATABASE_URL"] = _database_url(env.get("DATABASE_URL") or default_db)

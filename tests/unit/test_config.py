@@ -60,3 +60,10 @@ def test_malformed_values_are_refused_with_one_line(tmp_path, name, value, messa
 def test_bot_check_can_be_switched_off(tmp_path):
     cfg = load_config(str(tmp_path), {"WIZYTA_ENV": "development", "BOT_CHECK": "off"})
     assert cfg["BOT_CHECK"] is False
+
+
+def test_rate_limits_can_be_tuned_from_the_environment(tmp_path):
+    cfg = load_config(str(tmp_path), {"WIZYTA_ENV": "development", "LOGIN_RATE_LIMIT": "3/minute"})
+    assert cfg["LOGIN_RATE_LIMIT"] == "3/minute"
+    with pytest.raises(ConfigError, match="LOGIN_RATE_LIMIT must be a rate"):
+        load_config(str(tmp_path), {"WIZYTA_ENV": "development", "LOGIN_RATE_LIMIT": "lots"})
