@@ -127,32 +127,42 @@ def _run_axe(page, options: dict) -> list[dict]:
     return page.evaluate(_AXE_RUN, options)
 
 
+_snapshot_tabs: dict[int, tuple[object, dict]] = {}
+
+
+def _snapshot_tab(browser):
+    """One JS-enabled tab per browser that serves whatever DOM it is given at the given URL."""
+    key = id(browser)
+    if key not in _snapshot_tabs or _snapshot_tabs[key][0].is_closed():
+        context = browser.new_context(java_script_enabled=True, locale="pl-PL")
+        context.set_default_timeout(TIMEOUT_MS)
+        state: dict = {"url": None, "html": ""}
+        context.route(
+            lambda url: url.split("#", 1)[0] == state["url"],
+            lambda route: route.fulfill(
+                status=200,
+                content_type="text/html; charset=utf-8",
+                # no page script runs: the DOM stays as the JS-less browser showed it
+                headers={"Content-Security-Policy": "script-src 'none'"},
+                body=state["html"],
+            ),
+        )
+        _snapshot_tabs[key] = (context.new_page(), state)
+    return _snapshot_tabs[key]
+
+
 def _run_axe_on_snapshot(page, options: dict) -> list[dict]:
     """Chromium runs no timers with JavaScript off, so axe cannot finish there.
 
     Serve the page's current DOM, at the same URL (styles load from the same server), to a
-    JS-enabled context whose response CSP lets no page script run; `<noscript>` content is
+    JS-enabled tab whose response CSP lets no page script run; `<noscript>` content is
     unwrapped because that is what a browser without JavaScript shows.
     """
-    html = _NOSCRIPT.sub("", page.content())
-    url = page.url.split("#", 1)[0]
-    context = page.context.browser.new_context(java_script_enabled=True, locale="pl-PL")
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        context.route(
-            lambda u: u.split("#", 1)[0] == url,
-            lambda route: route.fulfill(
-                status=200,
-                content_type="text/html; charset=utf-8",
-                headers={"Content-Security-Policy": "script-src 'none'"},
-                body=html,
-            ),
-        )
-        snapshot = context.new_page()
-        snapshot.goto(url, wait_until="load")
-        return _run_axe(snapshot, options)
-    finally:
-        context.close()
+    tab, state = _snapshot_tab(page.context.browser)
+    state["url"] = page.url.split("#", 1)[0]
+    state["html"] = _NOSCRIPT.sub("", page.content())
+    tab.goto(state["url"], wait_until="load")
+    return _run_axe(tab, options)
 
 
 def axe_violations(page, disable: tuple[str, ...] = ()) -> list[dict]:

@@ -92,40 +92,53 @@ def test_search_reserve_log_in_confirm_change_and_cancel(page, mailbox, clinic):
     expect(page).to_have_url(re.compile(rf"/slots/{first.id}/reserve"))
     assert_no_axe_violations(page)
 
-    # "Wyślij" books it; the confirmation page and an e-mail with a calendar file follow
+    # "Wyślij" books it; the visit page and an e-mail with a calendar file follow
+    expect(page.get_by_role("heading", level=1)).to_have_text("Potwierdź rezerwację")
+    expect(page.get_by_role("main").get_by_text(cardiologist.display_name)).to_be_visible()
+    page.get_by_label("Uwagi dla rejestracji (nieobowiązkowe)").fill("Proszę o EKG.")
     page.get_by_role("button", name="Wyślij").click()
-    booked = Appointment.get(Appointment.active_slot == first.id)
-    assert booked.patient_id == account.patient_id
+    expect(page.get_by_text("Zarezerwowano wizytę")).to_be_visible()
     assert_no_axe_violations(page)
+    booked = Appointment.get(Appointment.active_slot == first.id)
+    assert booked.patient_id == account.patient_id and booked.note == "Proszę o EKG."
     mail = mailbox.wait_for(to=account.email)
     assert any(a.get_filename().endswith(".ics") for a in mail.iter_attachments())
 
-    # Panel pacjenta → reservations shows it
-    _goto(page, "/panel", "patient panel")
-    page.get_by_role("link", name=re.compile("Rezerwacje|Wizyty", re.I)).first.click()
-    visit = page.get_by_role("main").get_by_text(cardiologist.display_name).first
-    expect(visit).to_be_visible()
+    # Panel pacjenta → Rezerwacje lists it
+    page.get_by_role("navigation", name="Menu główne").get_by_role(
+        "link", name="Panel pacjenta"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Panel pacjenta")
     assert_no_axe_violations(page)
-    _change_to(page, second)
-    assert Appointment.get(Appointment.active_slot == second.id).patient_id == account.patient_id
+    page.get_by_role("navigation", name="Panel pacjenta").get_by_role(
+        "link", name="Rezerwacje"
+    ).click()
+    visits = page.locator("ul.visits > li")
+    expect(visits).to_have_count(1)
+    expect(visits.first).to_contain_text(cardiologist.display_name)
+    assert_no_axe_violations(page)
+
+    # Zmień termin → pick the next slot → confirm
+    visits.first.get_by_role("link", name=re.compile(r"^Zmień termin")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Zmiana terminu wizyty")
+    assert_no_axe_violations(page)
+    page.locator(f"a[href$='slot={second.id}']").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Potwierdź zmianę terminu")
+    assert_no_axe_violations(page)
+    page.get_by_role("main").get_by_role("button", name="Zmień termin").click()
+    expect(page.get_by_text("Termin wizyty został zmieniony")).to_be_visible()
+    assert_no_axe_violations(page)
+    moved = Appointment.get(Appointment.active_slot == second.id)
+    assert moved.patient_id == account.patient_id
     assert not Appointment.select().where(Appointment.active_slot == first.id).exists()
-    _cancel(page)
+
+    # Odwołaj wizytę → confirm; the slot is free again
+    page.get_by_role("button", name="Odwołaj wizytę").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Odwołanie wizyty")
+    assert_no_axe_violations(page)
+    page.get_by_role("main").get_by_role("button", name="Odwołaj wizytę").click()
+    expect(page.get_by_text("Wizyta została odwołana")).to_be_visible()
+    assert_no_axe_violations(page)
+    assert Appointment.get_by_id(moved.id).status == "cancelled"
     assert not Appointment.select().where(Appointment.active_slot.is_null(False)).exists()
-
-
-def _change_to(page, slot) -> None:
-    page.get_by_role("link", name=re.compile("Zmień termin", re.I)).first.click()
-    assert_no_axe_violations(page)
-    page.locator(f"a[href*='{slot.id}'], button[value='{slot.id}']").first.click()
-    assert_no_axe_violations(page)
-    page.get_by_role("button", name=re.compile("Zmień|Wyślij|Potwierdź", re.I)).first.click()
-    assert_no_axe_violations(page)
-
-
-def _cancel(page) -> None:
-    page.get_by_role("button", name=re.compile("Odwołaj", re.I)).first.click()
-    assert_no_axe_violations(page)
-    confirm = page.get_by_role("button", name=re.compile("Odwołaj", re.I))
-    if confirm.count():
-        confirm.first.click()
-    assert_no_axe_violations(page)
+    mailbox.wait_for(to=account.email, count=3)  # booked, changed, cancelled
