@@ -136,9 +136,9 @@ def reserve(slot_id: int):
     form.service.choices = [(s.id, s.name) for s in services]
     rules = booking.BookingRules.from_config()
 
+    if not services:
+        return _unavailable(slot, booking.SlotUnavailable("no_service"), None)
     if request.method == "GET":
-        if not services:
-            return _unavailable(slot, booking.SlotUnavailable("no_service"), None)
         try:
             booking.check_slot_open(slot, rules, utcnow())
         except booking.BookingError as error:

@@ -246,6 +246,18 @@ def test_slot_without_schedule_cannot_be_booked(client, auth, clinic):
         clinic["staff"], clinic["fac"], starts_at=clinic["slots"][-1].starts_at + timedelta(hours=2)
     )
     assert client.get(reserve_path(loose)).status_code == 409
+    assert post_reserve(client, loose, patient=clinic["account"].patient_id).status_code == 409
+    assert Appointment.select().count() == 0
+
+
+def test_anonymous_post_books_nothing_and_asks_to_log_in(client, clinic):
+    response = client.post(
+        reserve_path(clinic["slots"][0]),
+        data={"csrf_token": csrf_token(client), "patient": clinic["account"].patient_id},
+    )
+    assert response.status_code in (302, 303)
+    assert "/login" in response.headers["Location"]
+    assert Appointment.select().count() == 0
 
 
 def test_several_services_offer_a_choice(client, auth, clinic):
