@@ -171,3 +171,28 @@ def _enable_two_step(page) -> tuple[str, list[str]]:
     codes = [c.strip() for c in page.locator(".recovery-codes li").all_inner_texts()]
     assert len(codes) >= 8
     return secret, codes
+
+
+def test_invalid_registration_marks_every_field_and_summary_and_passes_axe(page, clinic):
+    page.goto("/register")
+    page.get_by_label("PESEL", exact=True).fill("12345678901")
+    page.get_by_label("Adres e-mail", exact=True).fill("to-nie-jest-adres")
+    _answer_bot_question(page)
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Utwórz konto").click()
+    assert navigation.value.status == 422
+    summary = page.get_by_role("alert").filter(has_text="Popraw zaznaczone pola")
+    expect(summary).to_be_visible()
+    if page.js_enabled:
+        expect(summary).to_be_focused()  # a screen reader user hears what to fix first
+    for label in ("Imię", "PESEL", "Adres e-mail", "Hasło"):
+        field = page.get_by_label(label, exact=True)
+        expect(field).to_have_attribute("aria-invalid", "true")
+        message = page.locator(f"#{field.get_attribute('id')}-error")
+        expect(message).to_be_visible()
+        assert f"{field.get_attribute('id')}-error" in field.get_attribute("aria-describedby")
+        expect(summary.get_by_role("link", name=re.compile(label))).to_have_count(1)
+    expect(page.get_by_label("Adres e-mail", exact=True)).to_have_value("to-nie-jest-adres")
+    assert_no_axe_violations(page)
+    summary.get_by_role("link", name=re.compile("^PESEL")).click()
+    expect(page.get_by_label("PESEL", exact=True)).to_be_focused()

@@ -8,6 +8,7 @@ from datetime import time, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from blueprints.slots import booking_service as booking
 from models.base import utcnow
 from models.booking import Appointment
 from tests import factories
@@ -142,3 +143,32 @@ def test_search_reserve_log_in_confirm_change_and_cancel(page, mailbox, clinic):
     assert Appointment.get_by_id(moved.id).status == "cancelled"
     assert not Appointment.select().where(Appointment.active_slot.is_null(False)).exists()
     mailbox.wait_for(to=account.email, count=3)  # booked, changed, cancelled
+
+
+def test_slot_taken_meanwhile_gives_a_clear_message_and_the_next_free_slots(page, app, clinic):
+    offer, account = clinic
+    cardiologist, (first, second, _) = offer["Kardiologia"]
+    _goto(page, f"/login?next=/slots/{first.id}/reserve", "login")
+    page.get_by_label("Login", exact=True).fill(account.login)
+    page.get_by_label("Hasło", exact=True).fill(factories.PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Potwierdź rezerwację")
+
+    # another patient books the same slot while this one reads the confirmation step
+    rival = factories.account(login="szybsza.pacjentka")
+    with app.test_request_context():
+        booking.book(rival, first.id, rival.patient_id)
+
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Wyślij").click()
+    assert navigation.value.status == 409
+    expect(page.get_by_role("heading", level=1)).to_have_text("Termin niedostępny")
+    expect(page.get_by_role("alert")).to_be_visible()
+    alternatives = page.locator("ul.slot-alternatives a")
+    expect(alternatives.first).to_contain_text(cardiologist.display_name)
+    assert_no_axe_violations(page)
+    alternatives.first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Potwierdź rezerwację")
+    page.get_by_role("button", name="Wyślij").click()
+    expect(page.get_by_text("Zarezerwowano wizytę")).to_be_visible()
+    assert Appointment.get(Appointment.active_slot == second.id).patient_id == account.patient_id
