@@ -315,3 +315,16 @@ def test_limit_of_active_bookings_per_specialty(client, auth, clinic, app):
     )
     assert Appointment.select().count() == 1
     assert not Slot.get_by_id(clinic["slots"][1].id).booked
+
+
+def test_booking_posts_are_rate_limited_per_account(client, auth, clinic, app):
+    """ASVS V2.2.1 limits on sensitive endpoints; the budget belongs to the account."""
+    app.config.update(BOOKING_RATE_LIMIT="2 per minute")
+    login(auth, clinic["account"])
+    token = csrf_token(client, "/panel")
+    statuses = [
+        client.post(reserve_path(slot), data={"csrf_token": token, "patient": "x"}).status_code
+        for slot in clinic["slots"][:3]
+    ]
+    assert statuses == [422, 422, 429]
+    assert Appointment.select().count() == 0
