@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -18,6 +18,8 @@ def client_ip() -> str:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and mail flushes speak the default
+        return "pl"
     wanted = request.cookies.get(LANG_COOKIE, "")
     return wanted if wanted in SUPPORTED_LOCALES else "pl"
 
