@@ -39,13 +39,17 @@ def test_log_in_with_the_keyboard_only(page, ctx):
     expect(page.get_by_role("button", name="Wyloguj się")).to_be_visible()
 
 
-def test_search_slots_and_choose_one_with_the_keyboard_only(page, ctx):
+def test_find_and_book_a_visit_with_the_keyboard_only(page, ctx):
     fac = factories.facility(name="Przychodnia Zdrój")
     start = (utcnow() + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
     for name, doctor in (("Okulistyka", "Widzący"), ("Pediatria", "Dziecięcy")):
         spec = factories.specialty(name=name)
         member = factories.staff(spec=spec, fac=fac, last_name=doctor)
-        factories.slot(member, fac, starts_at=start, specialty=spec)
+        sched = factories.schedule(
+            member, fac, services=[factories.service(spec)], weekday=start.weekday()
+        )
+        factories.slot(member, fac, starts_at=start, specialty=spec, schedule=sched)
+    account = factories.account(login="ola.klawiatura")
     page.goto("/slots")
     specialty = page.get_by_label("Specjalność (poradnia)")
     tab_to(page, specialty)
@@ -72,4 +76,13 @@ def test_search_slots_and_choose_one_with_the_keyboard_only(page, ctx):
         page.keyboard.press("Enter")
     if navigation.value.status == 404:
         pytest.skip("reservation (/slots/<id>/reserve) not built yet")
-    expect(page).to_have_url(re.compile(r"/login\?next=.*reserve|/reserve"))
+    expect(page).to_have_url(re.compile(r"/login\?next=.*reserve"))
+    tab_to(page, page.get_by_label("Login", exact=True))
+    page.keyboard.type(account.login)
+    page.keyboard.press("Tab")
+    page.keyboard.type(factories.PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Potwierdź rezerwację")
+    tab_to(page, page.get_by_role("button", name="Wyślij"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Zarezerwowano wizytę")).to_be_visible()
