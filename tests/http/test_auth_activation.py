@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -118,6 +119,12 @@ def test_new_link_is_mailed_and_works(app, client, inactive, mailbox):
     assert is_active(app, inactive)
 
 
+def _without_csrf(response) -> str:
+    return re.sub(
+        r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_.-]{20,}", "TOKEN", response.get_data(as_text=True)
+    )
+
+
 def test_new_link_answer_is_the_same_for_unknown_addresses(app, client, inactive, mailbox):
     """ASVS V2.5.x never reveals whether an address is registered."""
     known = client.post(
@@ -131,9 +138,8 @@ def test_new_link_answer_is_the_same_for_unknown_addresses(app, client, inactive
         follow_redirects=True,
     )
     assert known.status_code == unknown.status_code == 200
-    assert known.get_data(as_text=True).replace(csrf_token(client), "") == unknown.get_data(
-        as_text=True
-    ).replace(csrf_token(client), "")
+    # CSRF tokens carry their signing second, so pages rendered a second apart differ there
+    assert _without_csrf(known) == _without_csrf(unknown)
     mailbox.wait_for(to="nowy@example.com")
     assert not mailbox._matching("nikt@example.com")
 
