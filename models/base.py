@@ -34,7 +34,14 @@ def make_database(url: str) -> peewee.Database:
     if url.startswith("sqlite"):
         database = connect_url(url, pragmas=SQLITE_PRAGMAS, timeout=10)
     else:
-        database = connect_url(url.replace("postgres://", "postgresql://", 1))
+        # A pool: closing a request's connection returns it instead of paying a new
+        # PostgreSQL connection (several ms) on every request.
+        scheme, rest = url.split("://", 1)
+        if "+pool" not in scheme:
+            scheme = "postgres+pool"
+        database = connect_url(
+            f"{scheme}://{rest}", max_connections=32, stale_timeout=300, timeout=15
+        )
     return database
 
 

@@ -66,6 +66,14 @@ def _ensure_pg_database(url: str) -> None:
     admin.close()
 
 
+def _close_all(database) -> None:
+    """Pooled PostgreSQL connections stay open after close(); a test's pool is done."""
+    if not database.is_closed():
+        database.close()
+    if hasattr(database, "close_all"):
+        database.close_all()
+
+
 @pytest.fixture(scope="session")
 def pg_schema():
     """PostgreSQL: one database, schema created once per session, emptied per test."""
@@ -77,7 +85,7 @@ def pg_schema():
     database.connect(reuse_if_open=True)
     database.drop_tables(ALL_MODELS, safe=True, cascade=True)
     database.create_tables(ALL_MODELS)
-    database.close()
+    _close_all(database)
     return PG_URL
 
 
@@ -88,7 +96,7 @@ def database_url(tmp_path, pg_schema):
         database.connect()
         tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
         database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-        database.close()
+        _close_all(database)
         return pg_schema
     return f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
@@ -124,6 +132,7 @@ def app(app_config):
     yield application
     if not db.is_closed():
         db.close()
+    _close_all(db.obj)
 
 
 @pytest.fixture
