@@ -9,13 +9,16 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from blueprints.auth.forms import (
     EMAIL_RE,
-    HOUSE_RE,
-    NAME_RE,
-    PHONE_RE,
-    POSTAL_RE,
-    STREET_RE,
     _strip,
     _text,
+    first_name_field,
+    flat_number_field,
+    house_number_field,
+    last_name_field,
+    locality_field,
+    phone_field,
+    postal_code_field,
+    street_field,
 )
 from core.password_policy import MAX_LENGTH as PASSWORD_MAX
 from core.password_policy import password_problems
@@ -45,42 +48,14 @@ def _code():
 class PersonalDataForm(FlaskForm):
     """DESIGN §4 field names; PESEL and birth date are shown, never accepted from the form."""
 
-    first_name = _text(
-        _l("Imię"),
-        100,
-        pattern=NAME_RE,
-        message=_l("Imię może zawierać litery, spację, myślnik i apostrof."),
-    )
-    last_name = _text(
-        _l("Nazwisko"),
-        100,
-        pattern=NAME_RE,
-        message=_l("Nazwisko może zawierać litery, spację, myślnik i apostrof."),
-    )
-    phone = _text(
-        _l("Telefon"), 30, pattern=PHONE_RE, message=_l("Podaj numer telefonu, np. 600 100 200.")
-    )
-    street = _text(
-        _l("Ulica"),
-        200,
-        required=False,
-        pattern=STREET_RE,
-        message=_l("Ulica może zawierać litery, cyfry, spację, kropkę i myślnik."),
-    )
-    house_number = _text(
-        _l("Numer domu"), 20, pattern=HOUSE_RE, message=_l("Podaj numer domu, np. 12 lub 12A.")
-    )
-    flat_number = _text(
-        _l("Numer lokalu"),
-        20,
-        required=False,
-        pattern=HOUSE_RE,
-        message=_l("Podaj numer lokalu, np. 5."),
-    )
-    postal_code = _text(
-        _l("Kod pocztowy"), 6, pattern=POSTAL_RE, message=_l("Kod pocztowy w formacie 00-000.")
-    )
-    locality = _text(_l("Miejscowość"), 120)
+    first_name = first_name_field()
+    last_name = last_name_field()
+    phone = phone_field()
+    street = street_field()
+    house_number = house_number_field()
+    flat_number = flat_number_field()
+    postal_code = postal_code_field()
+    locality = locality_field()
     locality_choice = HiddenField()
 
 

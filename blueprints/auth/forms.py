@@ -81,6 +81,70 @@ def parse_birth_date(text: str) -> date | None:
     return None
 
 
+# Fields shared by registration and "Moje konto": one definition, called in each class body
+# (a call per class keeps WTForms' field order).
+
+
+def first_name_field() -> StringField:
+    return _text(
+        _l("Imię"),
+        100,
+        pattern=NAME_RE,
+        message=_l("Imię może zawierać litery, spację, myślnik i apostrof."),
+    )
+
+
+def last_name_field() -> StringField:
+    return _text(
+        _l("Nazwisko"),
+        100,
+        pattern=NAME_RE,
+        message=_l("Nazwisko może zawierać litery, spację, myślnik i apostrof."),
+    )
+
+
+def phone_field() -> StringField:
+    return _text(
+        _l("Telefon"), 30, pattern=PHONE_RE, message=_l("Podaj numer telefonu, np. 600 100 200.")
+    )
+
+
+def street_field() -> StringField:
+    return _text(
+        _l("Ulica"),
+        200,
+        required=False,
+        pattern=STREET_RE,
+        message=_l("Ulica może zawierać litery, cyfry, spację, kropkę i myślnik."),
+    )
+
+
+def house_number_field() -> StringField:
+    return _text(
+        _l("Numer domu"), 20, pattern=HOUSE_RE, message=_l("Podaj numer domu, np. 12 lub 12A.")
+    )
+
+
+def flat_number_field() -> StringField:
+    return _text(
+        _l("Numer lokalu"),
+        20,
+        required=False,
+        pattern=HOUSE_RE,
+        message=_l("Podaj numer lokalu, np. 5."),
+    )
+
+
+def postal_code_field() -> StringField:
+    return _text(
+        _l("Kod pocztowy"), 6, pattern=POSTAL_RE, message=_l("Kod pocztowy w formacie 00-000.")
+    )
+
+
+def locality_field() -> StringField:
+    return _text(_l("Miejscowość"), 120)
+
+
 class LoginForm(FlaskForm):
     login = StringField(
         _l("Login"),
@@ -131,18 +195,8 @@ class NewPasswordForm(FlaskForm):
 class RegistrationForm(FlaskForm):
     """DESIGN §4 field names; `consent_<id>` fields are added per clinic by `registration_form`."""
 
-    first_name = _text(
-        _l("Imię"),
-        100,
-        pattern=NAME_RE,
-        message=_l("Imię może zawierać litery, spację, myślnik i apostrof."),
-    )
-    last_name = _text(
-        _l("Nazwisko"),
-        100,
-        pattern=NAME_RE,
-        message=_l("Nazwisko może zawierać litery, spację, myślnik i apostrof."),
-    )
+    first_name = first_name_field()
+    last_name = last_name_field()
     pesel = _text(_l("PESEL"), 11, required=None)
     no_pesel = BooleanField(_l("Nie mam numeru PESEL"))
     birth_date = _text(_l("Data urodzenia"), 10, required=None)
@@ -152,9 +206,7 @@ class RegistrationForm(FlaskForm):
         pattern=EMAIL_RE,
         message=_l("Podaj poprawny adres e-mail, np. jan@example.com."),
     )
-    phone = _text(
-        _l("Telefon"), 30, pattern=PHONE_RE, message=_l("Podaj numer telefonu, np. 600 100 200.")
-    )
+    phone = phone_field()
     login = _text(
         _l("Login"),
         64,
@@ -173,27 +225,11 @@ class RegistrationForm(FlaskForm):
         validators=[DataRequired(_l("Powtórz hasło."))],
         widget=PasswordInput(hide_value=False),
     )
-    street = _text(
-        _l("Ulica"),
-        200,
-        required=False,
-        pattern=STREET_RE,
-        message=_l("Ulica może zawierać litery, cyfry, spację, kropkę i myślnik."),
-    )
-    house_number = _text(
-        _l("Numer domu"), 20, pattern=HOUSE_RE, message=_l("Podaj numer domu, np. 12 lub 12A.")
-    )
-    flat_number = _text(
-        _l("Numer lokalu"),
-        20,
-        required=False,
-        pattern=HOUSE_RE,
-        message=_l("Podaj numer lokalu, np. 5."),
-    )
-    postal_code = _text(
-        _l("Kod pocztowy"), 6, pattern=POSTAL_RE, message=_l("Kod pocztowy w formacie 00-000.")
-    )
-    locality = _text(_l("Miejscowość"), 120)
+    street = street_field()
+    house_number = house_number_field()
+    flat_number = flat_number_field()
+    postal_code = postal_code_field()
+    locality = locality_field()
     locality_choice = HiddenField()
     website = StringField(_l("Nie wypełniaj tego pola"), filters=[_strip])
     botcheck_challenge = HiddenField()
