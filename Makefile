@@ -36,7 +36,7 @@ test-sqlite: install
 test-postgres: install
 	@if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null; then \
 		echo "== PostgreSQL: $(PG_TEST_URL)"; \
-		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser"; \
+		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest; \
 	else \
 		echo "== SKIPPED the PostgreSQL run: nothing listens on 127.0.0.1:5432"; \
 	fi
