@@ -47,8 +47,11 @@ extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
+# Figures for the README; add DATABASE_URL=postgresql://… to measure PostgreSQL.
 bench: install
-	$(BIN)/python bench/slots_bench.py
+	$(BIN)/python bench/generate_slots_bench.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
+	$(BIN)/python bench/search_bench.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
+	$(BIN)/python bench/booking_bench.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
