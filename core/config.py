@@ -157,7 +157,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         REMEMBER_COOKIE_SECURE=production,
         PREFERRED_URL_SCHEME="https" if production else "http",
         MAX_CONTENT_LENGTH=5 * 1024 * 1024,
-        WTF_CSRF_TIME_LIMIT=3600,
+        # CSRF tokens live as long as the session (which has idle and absolute limits), so a
+        # form left open for an hour is not refused while the patient is still logged in.
+        WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="pl",
         BABEL_DEFAULT_TIMEZONE="Europe/Warsaw",
         RATELIMIT_HEADERS_ENABLED=True,

@@ -131,3 +131,15 @@ def test_unexpected_error_shows_reference_id_and_no_traceback(app):
 )
 def test_next_is_only_ever_a_local_path(target, expected):
     assert safe_next(target) == expected
+
+
+def test_form_left_open_for_hours_still_posts(client, app):
+    """ASVS V4.2.2 CSRF tokens are tied to the session, not to a one-hour clock."""
+    import time as clock
+    from unittest import mock
+
+    token = csrf_token(client)
+    later = clock.time() + 5 * 3600
+    with mock.patch("itsdangerous.timed.time.time", return_value=later):
+        response = client.post("/language", data={"lang": "en", "csrf_token": token})
+    assert response.status_code == 303
