@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import has_request_context, request
+from collections.abc import Callable
+
+from flask import current_app, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -22,6 +24,11 @@ def select_locale() -> str:
         return "pl"
     wanted = request.cookies.get(LANG_COOKIE, "")
     return wanted if wanted in SUPPORTED_LOCALES else "pl"
+
+
+def configured_limit(name: str, default: str) -> Callable[[], str]:
+    """A rate limit read from the config when a request is checked (tunable per clinic)."""
+    return lambda: current_app.config.get(name, default)
 
 
 babel = Babel()

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 
 from blueprints.auth import service as auth_service
 from core import totp as totp_rules
-from core.extensions import client_ip, limiter
+from core.extensions import client_ip, configured_limit, limiter
 from core.htmx import render
 from core.login import start_session
 from core.password_policy import strength_hint
@@ -36,10 +36,6 @@ from .forms import (
 TOTP_SETUP = "totp_setup"
 TOTP_SETUP_SECONDS = 600
 ADDRESS_FIELDS = ("street", "house_number", "flat_number", "postal_code")
-
-
-def _limit(name: str, default: str):
-    return lambda: current_app.config.get(name, default)
 
 
 def _me() -> Account:
@@ -137,7 +133,7 @@ def personal_data():
 
 
 @bp.route("/email", methods=["GET", "POST"])
-@limiter.limit(_limit("ACCOUNT_CHANGE_RATE_LIMIT", "10 per hour"), methods=["POST"])
+@limiter.limit(configured_limit("ACCOUNT_CHANGE_RATE_LIMIT", "10 per hour"), methods=["POST"])
 def email():
     """ASVS V3.7.1 needs the password; the new address confirms by link; V2.2.3 old one told."""
     account = _me()
@@ -189,7 +185,7 @@ def confirm_email(token: str):
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@limiter.limit(_limit("ACCOUNT_CHANGE_RATE_LIMIT", "10 per hour"), methods=["POST"])
+@limiter.limit(configured_limit("ACCOUNT_CHANGE_RATE_LIMIT", "10 per hour"), methods=["POST"])
 def password():
     """ASVS V2.1.5/V2.1.6 change with the current password; V3.3.3 other sessions end."""
     account = _me()
@@ -315,7 +311,7 @@ def two_factor_start():
 
 
 @bp.route("/2fa/setup", methods=["GET", "POST"])
-@limiter.limit(_limit("ACCOUNT_CHANGE_RATE_LIMIT", "10 per hour"), methods=["POST"])
+@limiter.limit(configured_limit("ACCOUNT_CHANGE_RATE_LIMIT", "10 per hour"), methods=["POST"])
 def two_factor_setup():
     """The QR code and the secret as text; confirming a current code switches 2FA on.
 
@@ -365,7 +361,7 @@ def _reauth_refused(account: Account, form_name: str, form, error: Exception | N
 
 
 @bp.route("/2fa/recovery-codes", methods=["POST"])
-@limiter.limit(_limit("ACCOUNT_CHANGE_RATE_LIMIT", "10 per hour"))
+@limiter.limit(configured_limit("ACCOUNT_CHANGE_RATE_LIMIT", "10 per hour"))
 def regenerate_codes():
     """New recovery codes (ASVS V3.7.1 password + code); shown in this response only."""
     account = _me()
@@ -384,7 +380,7 @@ def regenerate_codes():
 
 
 @bp.route("/2fa/disable", methods=["POST"])
-@limiter.limit(_limit("ACCOUNT_CHANGE_RATE_LIMIT", "10 per hour"))
+@limiter.limit(configured_limit("ACCOUNT_CHANGE_RATE_LIMIT", "10 per hour"))
 def disable_two_factor():
     """ASVS V3.7.1 switching 2FA off needs the password and a code; audit-logged, e-mailed."""
     account = _me()

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core import botcheck
-from core.extensions import client_ip, limiter
+from core.extensions import client_ip, configured_limit, limiter
 from core.htmx import render
 from core.login import end_session, start_session
 from core.password_policy import strength_hint
@@ -42,10 +42,6 @@ VALIDATED_FIELDS = (
     "flat_number",
     "postal_code",
 )
-
-
-def _limit(name: str, default: str):
-    return lambda: current_app.config.get(name, default)
 
 
 def _is_field_validation() -> bool:
@@ -104,7 +100,9 @@ def _render_register(form, status: int, challenge=None, candidates=(), block=Non
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(
-    _limit("REGISTER_RATE_LIMIT", "10 per hour"), methods=["POST"], exempt_when=_is_field_validation
+    configured_limit("REGISTER_RATE_LIMIT", "10 per hour"),
+    methods=["POST"],
+    exempt_when=_is_field_validation,
 )
 def register():
     """Utwórz konto: ASVS V2.1 password policy, V5.1 validation, anti-bot, no enumeration."""
@@ -209,7 +207,7 @@ def _link_problem(error: TokenInvalid, status: int = 400):
 
 
 @bp.route("/activate/<token>", methods=["GET", "POST"])
-@limiter.limit(_limit("ACTIVATE_RATE_LIMIT", "30 per hour"), methods=["POST"])
+@limiter.limit(configured_limit("ACTIVATE_RATE_LIMIT", "30 per hour"), methods=["POST"])
 def activate(token: str):
     """ASVS V2.3.1: GET shows a confirmation (mail scanners cannot use the link), POST activates."""
     try:
@@ -230,7 +228,7 @@ def activate(token: str):
 
 
 @bp.route("/activate/resend", methods=["GET", "POST"])
-@limiter.limit(_limit("RESEND_RATE_LIMIT", "5 per hour"), methods=["POST"])
+@limiter.limit(configured_limit("RESEND_RATE_LIMIT", "5 per hour"), methods=["POST"])
 def resend_activation():
     """Send a new activation link; the answer never says whether the address is known."""
     form = EmailForm()
@@ -287,7 +285,7 @@ def _refusal_message(error: service.LoginRefused) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_limit("LOGIN_RATE_LIMIT", "10 per minute"), methods=["POST"])
+@limiter.limit(configured_limit("LOGIN_RATE_LIMIT", "10 per minute"), methods=["POST"])
 def login():
     """Zaloguj się: ASVS V2.2.1 lock-out and IP block, V3.2.1 new session, V7.2.1 logged."""
     form = LoginForm()
@@ -335,7 +333,7 @@ def _pending_account() -> tuple[Account | None, str]:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_limit("LOGIN_RATE_LIMIT", "10 per minute"), methods=["POST"])
+@limiter.limit(configured_limit("LOGIN_RATE_LIMIT", "10 per minute"), methods=["POST"])
 def login_code():
     """Second step: TOTP or recovery code (ASVS V2.8.x via core.totp)."""
     account, next_path = _pending_account()
@@ -380,7 +378,7 @@ def logout():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(_limit("FORGOT_RATE_LIMIT", "5 per hour"), methods=["POST"])
+@limiter.limit(configured_limit("FORGOT_RATE_LIMIT", "5 per hour"), methods=["POST"])
 def forgot_password():
     """ASVS V2.5.x: the same answer whether or not the address is known."""
     form = EmailForm()
@@ -408,7 +406,7 @@ def forgot_password():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(_limit("RESET_RATE_LIMIT", "10 per hour"), methods=["POST"])
+@limiter.limit(configured_limit("RESET_RATE_LIMIT", "10 per hour"), methods=["POST"])
 def reset_password(token: str):
     """ASVS V2.3.1/V2.5: signed, expiring link bound to the password hash (single use)."""
     try:

@@ -7,7 +7,7 @@ with the next free slots of the same kind) or 422 (a clinic rule, re-rendered fo
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -15,7 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from core.extensions import client_ip, limiter
+from core.extensions import client_ip, configured_limit, limiter
 from core.htmx import render
 from models.accounts import Account
 from models.base import utcnow
@@ -98,10 +98,6 @@ def _page(form: ReserveForm, slot: Slot, services, status: int = 200, problem: s
     )
 
 
-def _booking_limit() -> str:
-    return current_app.config.get("BOOKING_RATE_LIMIT", "30 per minute")
-
-
 def _booking_key() -> str:
     """Per account, so patients behind one clinic or office NAT do not share a budget."""
     if current_user.is_authenticated:
@@ -111,7 +107,9 @@ def _booking_key() -> str:
 
 @bp.route("/slots/<int:slot_id>/reserve", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_booking_limit, methods=["POST"], key_func=_booking_key)
+@limiter.limit(
+    configured_limit("BOOKING_RATE_LIMIT", "30 per minute"), methods=["POST"], key_func=_booking_key
+)
 def reserve(slot_id: int):
     try:
         slot = booking.slot_by_id(slot_id)
