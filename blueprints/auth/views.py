@@ -227,30 +227,38 @@ def activate(token: str):
     return redirect(url_for("auth.login"), 303)
 
 
+def _email_request(send, answer: str, endpoint: str, title: str, intro: str):
+    """An e-mail-only form whose answer never says whether the address is known (V2.5.x):
+    the same flash and redirect for every valid address; the honeypot sends nothing."""
+    form = EmailForm()
+    if form.validate_on_submit():
+        if not form.website.data:
+            send(form.email.data)
+        flash(answer, "info")
+        return redirect(url_for(endpoint), 303)
+    return render(
+        "auth/email_form.html",
+        status=422 if request.method == "POST" else 200,
+        form=form,
+        title=title,
+        intro=intro,
+        action=url_for(endpoint),
+    )
+
+
 @bp.route("/activate/resend", methods=["GET", "POST"])
 @limiter.limit(configured_limit("RESEND_RATE_LIMIT", "5 per hour"), methods=["POST"])
 def resend_activation():
     """Send a new activation link; the answer never says whether the address is known."""
-    form = EmailForm()
-    if form.validate_on_submit():
-        if not form.website.data:
-            service.resend_activation(form.email.data)
-        flash(
-            _(
-                "Jeśli w systemie jest nieaktywne konto z tym adresem, wysłaliśmy na niego "
-                "nowy link aktywacyjny."
-            ),
-            "info",
-        )
-        return redirect(url_for("auth.resend_activation"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render(
-        "auth/email_form.html",
-        status=status,
-        form=form,
+    return _email_request(
+        service.resend_activation,
+        _(
+            "Jeśli w systemie jest nieaktywne konto z tym adresem, wysłaliśmy na niego "
+            "nowy link aktywacyjny."
+        ),
+        "auth.resend_activation",
         title=_("Wyślij nowy link aktywacyjny"),
         intro=_("Podaj adres e-mail użyty przy zakładaniu konta."),
-        action=url_for("auth.resend_activation"),
     )
 
 
@@ -381,27 +389,16 @@ def logout():
 @limiter.limit(configured_limit("FORGOT_RATE_LIMIT", "5 per hour"), methods=["POST"])
 def forgot_password():
     """ASVS V2.5.x: the same answer whether or not the address is known."""
-    form = EmailForm()
-    if form.validate_on_submit():
-        if not form.website.data:
-            service.request_password_reset(form.email.data)
-        flash(
-            _(
-                "Jeśli w systemie jest konto z tym adresem, wysłaliśmy na niego link do "
-                "ustawienia nowego hasła. Link jest ważny %(hours)s godz.",
-                hours=current_app.config["RESET_MAX_AGE_HOURS"],
-            ),
-            "info",
-        )
-        return redirect(url_for("auth.forgot_password"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render(
-        "auth/email_form.html",
-        status=status,
-        form=form,
+    return _email_request(
+        service.request_password_reset,
+        _(
+            "Jeśli w systemie jest konto z tym adresem, wysłaliśmy na niego link do "
+            "ustawienia nowego hasła. Link jest ważny %(hours)s godz.",
+            hours=current_app.config["RESET_MAX_AGE_HOURS"],
+        ),
+        "auth.forgot_password",
         title=_("Nie pamiętam hasła"),
         intro=_("Podaj adres e-mail konta. Wyślemy link do ustawienia nowego hasła."),
-        action=url_for("auth.forgot_password"),
     )
 
 
