@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .htmx import render
+from .htmx import is_htmx_fragment_request, render
 
 log = logging.getLogger("wizyta.errors")
 
@@ -36,8 +36,11 @@ FALLBACK = (
 
 def _page(status: int, message: str, reference: str = "", retry_after: str | None = None):
     try:
+        # htmx gets only the message, swapped into <main> wherever the request was aimed,
+        # so a failed htmx action (expired form, rate limit, lost page) is never silent.
         response = render(
             "errors/error.html",
+            block="content",
             status=status,
             code=status,
             title=str(TITLES.get(status, _l("Błąd"))),
@@ -47,6 +50,9 @@ def _page(status: int, message: str, reference: str = "", retry_after: str | Non
     except Exception:  # the error page itself failed: answer with a page that cannot fail
         log.exception("Error page failed for status %s", status)
         response = Response(FALLBACK.format(ref=reference or "-"), status, mimetype="text/html")
+    if is_htmx_fragment_request():
+        response.headers["HX-Retarget"] = "#main"
+        response.headers["HX-Reswap"] = "innerHTML"
     if retry_after:
         response.headers["Retry-After"] = retry_after
     return response

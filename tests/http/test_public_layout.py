@@ -143,3 +143,18 @@ def test_form_left_open_for_hours_still_posts(client, app):
     with mock.patch("itsdangerous.timed.time.time", return_value=later):
         response = client.post("/language", data={"lang": "en", "csrf_token": token})
     assert response.status_code == 303
+
+
+def test_htmx_request_with_expired_form_gets_the_message_in_main(client):
+    """ASVS V4.2.2 an htmx POST without a valid token is refused visibly, not silently."""
+    response = client.post("/language", data={"lang": "en"}, headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert response.headers["HX-Retarget"] == "#main"
+    assert response.headers["HX-Reswap"] == "innerHTML"
+    assert "Odśwież stronę" in body and "<html" not in body
+
+
+def test_htmx_error_swaps_are_enabled_in_the_config(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '{"code":"[45]..","swap":true,"error":true}' in page
