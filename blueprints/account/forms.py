@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from blueprints.auth.forms import (
     EMAIL_RE,
+    NewPasswordChecks,
     _strip,
     _text,
     first_name_field,
@@ -21,7 +22,6 @@ from blueprints.auth.forms import (
     street_field,
 )
 from core.password_policy import MAX_LENGTH as PASSWORD_MAX
-from core.password_policy import password_problems
 
 
 def _current_password():
@@ -77,7 +77,7 @@ class EmailChangeForm(FlaskForm):
             raise ValidationError(_l("To jest obecny adres e-mail konta."))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(NewPasswordChecks, FlaskForm):
     """ASVS V2.1.6 the current password is required; V2.1.7 the policy applies."""
 
     current_password = _current_password()
@@ -85,17 +85,6 @@ class PasswordChangeForm(FlaskForm):
     password_confirm = PasswordField(
         _l("Powtórz nowe hasło"), validators=[DataRequired(_l("Powtórz nowe hasło."))]
     )
-
-    user_inputs: tuple[str, ...] = ()
-
-    def validate_password(self, field) -> None:
-        problems = password_problems(field.data or "", user_inputs=self.user_inputs)
-        if problems:
-            raise ValidationError(problems[0])
-
-    def validate_password_confirm(self, field) -> None:
-        if field.data != self.password.data:
-            raise ValidationError(_l("Hasła nie są takie same."))
 
 
 class ConsentForm(FlaskForm):

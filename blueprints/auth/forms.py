@@ -174,11 +174,9 @@ class EmailForm(FlaskForm):
     website = StringField(_l("Nie wypełniaj tego pola"), filters=[_strip])
 
 
-class NewPasswordForm(FlaskForm):
-    password = PasswordField(_l("Nowe hasło"), validators=[DataRequired(_l("Podaj hasło."))])
-    password_confirm = PasswordField(
-        _l("Powtórz nowe hasło"), validators=[DataRequired(_l("Powtórz hasło."))]
-    )
+class NewPasswordChecks:
+    """The password policy and the confirmation check for any form with `password` and
+    `password_confirm` fields (a mixin without fields, so each form keeps its field order)."""
 
     user_inputs: tuple[str, ...] = ()
 
@@ -190,6 +188,13 @@ class NewPasswordForm(FlaskForm):
     def validate_password_confirm(self, field) -> None:
         if field.data != self.password.data:
             raise ValidationError(_l("Hasła nie są takie same."))
+
+
+class NewPasswordForm(NewPasswordChecks, FlaskForm):
+    password = PasswordField(_l("Nowe hasło"), validators=[DataRequired(_l("Podaj hasło."))])
+    password_confirm = PasswordField(
+        _l("Powtórz nowe hasło"), validators=[DataRequired(_l("Powtórz hasło."))]
+    )
 
 
 class RegistrationForm(FlaskForm):
