@@ -187,10 +187,22 @@ def pick_service(slot: Slot, service_id: int | str | None) -> Service:
     raise SlotUnavailable("service_not_offered")
 
 
+def _staff_and_facility_active(slot: Slot) -> bool:
+    """A deactivated doctor or facility keeps its slots in the table, but none is bookable."""
+    staff_ok = (
+        StaffMember.select().where((StaffMember.id == slot.staff_id) & StaffMember.active).exists()
+    )
+    return staff_ok and (
+        Facility.select().where((Facility.id == slot.facility_id) & Facility.active).exists()
+    )
+
+
 def check_slot_open(slot: Slot, rules: BookingRules, now: datetime) -> None:
     """Raise when the slot cannot be booked right now, whoever asks."""
-    if slot.blocked or slot.starts_at <= now:
-        raise SlotUnavailable("past" if slot.starts_at <= now else "blocked")
+    if slot.starts_at <= now:
+        raise SlotUnavailable("past")
+    if slot.blocked or not _staff_and_facility_active(slot):
+        raise SlotUnavailable("blocked")
     if slot.booked:
         raise SlotTaken()
     if slot.starts_at < rules.earliest(now):

@@ -251,7 +251,21 @@ def _filtered(
     extra = _visit_type_filter(visit_type)
     if extra is not None:
         conditions.append(extra)
+    conditions.extend(_inactive_exclusions())
     return select.where(*conditions).order_by(Slot.starts_at, Slot.id)
+
+
+def _inactive_exclusions() -> list[pw.Expression]:
+    """Slots of deactivated staff or facilities stay in the table but are never offered.
+    The lists are short (usually empty), so the time-ordered index still drives the query."""
+    staff = [s for (s,) in StaffMember.select(StaffMember.id).where(~StaffMember.active).tuples()]
+    places = [f for (f,) in Facility.select(Facility.id).where(~Facility.active).tuples()]
+    exclusions = []
+    if staff:
+        exclusions.append(Slot.staff.not_in(staff))
+    if places:
+        exclusions.append(Slot.facility.not_in(places))
+    return exclusions
 
 
 def _after(select: pw.ModelSelect, cursor: Cursor | None) -> pw.ModelSelect:

@@ -328,3 +328,14 @@ def test_booking_posts_are_rate_limited_per_account(client, auth, clinic, app):
     ]
     assert statuses == [422, 422, 429]
     assert Appointment.select().count() == 0
+
+
+def test_slot_of_a_deactivated_doctor_cannot_be_booked(client, auth, clinic):
+    login(auth, clinic["account"])
+    clinic["staff"].active = False
+    clinic["staff"].save()
+    slot = clinic["slots"][0]
+    assert client.get(reserve_path(slot)).status_code == 409
+    response = post_reserve(client, slot, patient=clinic["account"].patient_id)
+    assert response.status_code == 409
+    assert Appointment.select().count() == 0

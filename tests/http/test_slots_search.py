@@ -302,3 +302,15 @@ def test_slots_within_the_minimum_notice_are_not_shown(app, client, ctx):
     ids = reserve_ids(client.get(f"/slots?staff={doc.id}").get_data(as_text=True))
     assert soon.id not in ids
     assert later.id in ids
+
+
+def test_slots_of_deactivated_staff_or_facility_are_not_offered(client, clinic):
+    s = clinic["slots"]
+    clinic["derm"].active = False
+    clinic["derm"].save()
+    assert reserve_ids(client.get("/slots").get_data(as_text=True)) == [s["cardio"]]
+    clinic["derm"].active = True
+    clinic["derm"].save()
+    clinic["fac"].active = False
+    clinic["fac"].save()
+    assert reserve_ids(client.get("/slots").get_data(as_text=True)) == [s["derm"]]
