@@ -62,6 +62,8 @@ def test_find_and_book_a_visit_with_the_keyboard_only(page, ctx):
         # each change re-renders the filters with htmx; focus must survive the swap
         with page.expect_response(lambda r: "/slots?" in r.url):
             page.keyboard.press("ArrowDown")
+        # the next key must reach the new select, not the one being swapped out
+        expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
         expect(specialty).to_be_focused()
     if page.js_enabled:
         expect(page).to_have_url(re.compile(r"specialty=\d+"))
