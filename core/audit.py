@@ -33,3 +33,15 @@ def record(
         ip=ip[:45],
         details=details[:500],
     )
+
+
+def record_for_account(account, action: str, details: str = "") -> AuditEvent:
+    """An event about an account that the account itself caused (login, 2FA, password …)."""
+    return record(
+        action,
+        patient_id=account.patient_id,
+        object_type="account",
+        object_id=account.id,
+        account_id=account.id,
+        details=details,
+    )

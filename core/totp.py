@@ -125,13 +125,7 @@ def _claim_step(account: Account, step: int) -> bool:
 
 def _log_replay(account: Account) -> None:
     log.warning("Replayed TOTP code refused for account %s", account.id)
-    audit.record(
-        "totp.replay_refused",
-        patient_id=account.patient_id,
-        object_type="account",
-        object_id=account.id,
-        account_id=account.id,
-    )
+    audit.record_for_account(account, "totp.replay_refused")
 
 
 def verify_totp(account: Account, code: str, now: float | None = None) -> bool:
@@ -232,14 +226,7 @@ def use_recovery_code(account: Account, code: str, now: float | None = None) -> 
     )
     if taken != 1:
         return False
-    audit.record(
-        "totp.recovery_code_used",
-        patient_id=account.patient_id,
-        object_type="account",
-        object_id=account.id,
-        account_id=account.id,
-        details=f"left={len(candidates) - 1}",
-    )
+    audit.record_for_account(account, "totp.recovery_code_used", f"left={len(candidates) - 1}")
     return True
 
 

@@ -100,17 +100,6 @@ def _link(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
-def _audit(account: Account, action: str, details: str = "") -> None:
-    audit.record(
-        action,
-        patient_id=account.patient_id,
-        object_type="account",
-        object_id=account.id,
-        account_id=account.id,
-        details=details,
-    )
-
-
 def _notice(account: Account, subject: str, what: str, to: str | None = None) -> None:
     queue_mail(
         to or account.email,
@@ -127,7 +116,7 @@ def _notice(account: Account, subject: str, what: str, to: str | None = None) ->
 def check_password(account: Account, password: str) -> None:
     """ASVS V3.7.1 a sensitive change asks for the current password again."""
     if not verify_password(account.password_hash, password or ""):
-        _audit(account, "account.reauth_failed")
+        audit.record_for_account(account, "account.reauth_failed")
         raise WrongPassword()
 
 
@@ -218,7 +207,7 @@ def request_email_change(account: Account, password: str, new_email: str) -> Non
                 new=new_email,
             ),
         )
-        _audit(account, "account.email_change_requested")
+        audit.record_for_account(account, "account.email_change_requested")
 
 
 def account_from_email_token(token: str) -> tuple[Account, str]:
@@ -266,7 +255,7 @@ def confirm_email_change(token: str) -> Account:
                 ),
                 to=old_email,
             )
-            _audit(account, "account.email_changed")
+            audit.record_for_account(account, "account.email_changed")
     except peewee.IntegrityError:
         raise EmailChangeRefused() from None
     return account
@@ -294,7 +283,7 @@ def change_password(account: Account, current_password: str, new_password: str) 
                 "sesje wylogowane."
             ),
         )
-        _audit(account, "account.password_changed")
+        audit.record_for_account(account, "account.password_changed")
     return Account.get_by_id(account.id)
 
 
@@ -366,7 +355,7 @@ def set_consent(account: Account, consent: Consent, granted: bool, ip: str) -> b
         if (last is not None and last.granted) == granted:
             return False  # no change: a never-given consent cannot be withdrawn either
         ConsentRecord.create(account=account.id, consent=consent.id, granted=granted, ip=ip[:45])
-        _audit(
+        audit.record_for_account(
             account,
             "consent.granted" if granted else "consent.withdrawn",
             details=f"{consent.code} v{consent.version}",
@@ -400,14 +389,14 @@ def enable_two_factor(account: Account, secret: str, code: str) -> list[str]:
             _("Włączono weryfikację dwuetapową"),
             _("na Twoim koncie w e-Rejestracji włączono weryfikację dwuetapową (kod z aplikacji)."),
         )
-        _audit(account, "totp.enabled")
+        audit.record_for_account(account, "totp.enabled")
     return codes
 
 
 def _check_password_and_code(account: Account, password: str, code: str) -> None:
     check_password(account, password)
     if not totp_rules.verify_second_factor(account, code):
-        _audit(account, "totp.reauth_failed")
+        audit.record_for_account(account, "totp.reauth_failed")
         raise WrongCode()
 
 
@@ -421,7 +410,7 @@ def regenerate_recovery_codes(account: Account, password: str, code: str) -> lis
             _("Wygenerowano nowe kody zapasowe"),
             _("dla Twojego konta wygenerowano nowe kody zapasowe; poprzednie przestały działać."),
         )
-        _audit(account, "totp.recovery_codes_regenerated")
+        audit.record_for_account(account, "totp.recovery_codes_regenerated")
     return codes
 
 
@@ -437,8 +426,8 @@ def disable_two_factor(account: Account, password: str, code: str) -> None:
             _("Wyłączono weryfikację dwuetapową"),
             _("na Twoim koncie w e-Rejestracji wyłączono weryfikację dwuetapową."),
         )
-        _audit(account, "totp.disabled")
+        audit.record_for_account(account, "totp.disabled")
 
 
 def record_setup_started(account: Account) -> None:
-    _audit(account, "totp.setup_started")
+    audit.record_for_account(account, "totp.setup_started")

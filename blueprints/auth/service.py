@@ -152,14 +152,7 @@ def record_account_failure(account: Account, now: datetime | None = None) -> dat
             locked_until=until, failed_logins=0, lock_count=Account.lock_count + 1
         ).where(Account.id == account.id).execute()
     log.warning("Account %s locked until %s after failed logins", account.id, until)
-    audit.record(
-        "account.locked",
-        patient_id=account.patient_id,
-        object_type="account",
-        object_id=account.id,
-        account_id=account.id,
-        details=f"until {until:%Y-%m-%d %H:%M}",
-    )
+    audit.record_for_account(account, "account.locked", f"until {until:%Y-%m-%d %H:%M}")
     return until
 
 
@@ -259,13 +252,7 @@ def login_succeeded(account: Account, ip: str, now: datetime | None = None) -> N
         Account.id == account.id
     ).execute()
     log.info("Login of account %s from %s", account.id, ip)
-    audit.record(
-        "login.success",
-        patient_id=account.patient_id,
-        object_type="account",
-        object_id=account.id,
-        account_id=account.id,
-    )
+    audit.record_for_account(account, "login.success")
 
 
 def end_sessions(account: Account) -> None:
@@ -464,13 +451,7 @@ def activate(token: str, now: datetime | None = None) -> Account:
         )
         if changed != 1:
             raise TokenInvalid("already used")
-        audit.record(
-            "account.activated",
-            patient_id=account.patient_id,
-            object_type="account",
-            object_id=account.id,
-            account_id=account.id,
-        )
+        audit.record_for_account(account, "account.activated")
     return Account.get_by_id(account.id)
 
 
@@ -560,11 +541,5 @@ def reset_password(token: str, new_password: str, now: datetime | None = None) -
                 phone=current_app.config["ADMIN_CONTACT_PHONE"],
             ),
         )
-        audit.record(
-            "password.reset",
-            patient_id=account.patient_id,
-            object_type="account",
-            object_id=account.id,
-            account_id=account.id,
-        )
+        audit.record_for_account(account, "password.reset")
     return Account.get_by_id(account.id)
