@@ -13,7 +13,7 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.auth import service as auth_service
+from blueprints.auth.forms import resolve_locality_field
 from core import totp as totp_rules
 from core.extensions import client_ip, configured_limit, limiter
 from core.htmx import render
@@ -89,21 +89,7 @@ def personal_data():
 
     form = PersonalDataForm()
     valid = form.validate_on_submit()
-    locality, candidates = None, []
-    if form.locality.data and not form.locality.errors:
-        locality, candidates = auth_service.resolve_locality(
-            form.locality.data, (request.form.get("locality_choice") or "")[:12]
-        )
-        if locality is None:
-            form.locality.errors.append(
-                _("Wybierz miejscowość z listy poniżej.")
-                if candidates
-                else _(
-                    "Nie znamy takiej miejscowości. Sprawdź pisownię lub zadzwoń do rejestracji."
-                )
-            )
-        else:
-            form.locality.data = locality.label
+    locality, candidates = resolve_locality_field(form, request.form.get("locality_choice") or "")
     if not valid or locality is None:
         return render(
             "account/personal_data.html",

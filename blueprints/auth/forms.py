@@ -20,6 +20,9 @@ from wtforms.widgets import PasswordInput
 from core import pesel as pesel_rules
 from core.password_policy import MAX_LENGTH as PASSWORD_MAX
 from core.password_policy import password_problems
+from models.clinic import Locality
+
+from .service import resolve_locality
 
 NAME_RE = r"^[^\W\d_]+(?:[ '’.\-][^\W\d_]+)*\.?$"
 LOGIN_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"
@@ -310,3 +313,22 @@ def registration_form(consents, **kwargs) -> RegistrationForm:
     form = ClinicRegistrationForm(**kwargs)
     form.consent_fields = [(c, form[f"consent_{c.id}"]) for c in consents]
     return form
+
+
+def resolve_locality_field(form: FlaskForm, choice: str) -> tuple[Locality | None, list[Locality]]:
+    """Turn the typed `locality` (or the candidate picked without JS) into a Locality; an
+    unknown or ambiguous name becomes an error on the field, with candidates to choose."""
+    locality, candidates = None, []
+    if form.locality.data and not form.locality.errors:
+        locality, candidates = resolve_locality(form.locality.data, choice)
+        if locality is None:
+            form.locality.errors.append(
+                _l("Wybierz miejscowość z listy poniżej.")
+                if candidates
+                else _l(
+                    "Nie znamy takiej miejscowości. Sprawdź pisownię lub zadzwoń do rejestracji."
+                )
+            )
+        else:
+            form.locality.data = locality.label
+    return locality, candidates

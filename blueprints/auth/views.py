@@ -20,7 +20,14 @@ from core.tokens import TokenExpired, TokenInvalid
 from models.accounts import Account, Consent
 
 from . import bp, service
-from .forms import CodeForm, EmailForm, LoginForm, NewPasswordForm, registration_form
+from .forms import (
+    CodeForm,
+    EmailForm,
+    LoginForm,
+    NewPasswordForm,
+    registration_form,
+    resolve_locality_field,
+)
 
 log = logging.getLogger("wizyta.auth")
 
@@ -123,21 +130,7 @@ def register():
 
     valid = form.validate_on_submit()
     _derive(form)
-    locality, candidates = None, []
-    if form.locality.data and not form.locality.errors:
-        locality, candidates = service.resolve_locality(
-            form.locality.data, request.form.get("locality_choice", "")
-        )
-        if locality is None:
-            form.locality.errors.append(
-                _("Wybierz miejscowość z listy poniżej.")
-                if candidates
-                else _(
-                    "Nie znamy takiej miejscowości. Sprawdź pisownię lub zadzwoń do rejestracji."
-                )
-            )
-        else:
-            form.locality.data = locality.label
+    locality, candidates = resolve_locality_field(form, request.form.get("locality_choice", ""))
 
     challenge, nonce = None, None
     if botcheck.enabled():
