@@ -12,7 +12,7 @@ from dotenv import load_dotenv
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import filters
+from core import filters, input_guard, logredact
 from core.config import ConfigError, load_config
 from core.errors import install_error_pages
 from core.extensions import babel, csrf, limiter, login_manager, select_locale
@@ -99,6 +99,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
     csrf.init_app(app)
+    input_guard.install(app)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
     _check_rate_limit_storage(app)
@@ -110,6 +111,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from blueprints import register_blueprints
 
     register_blueprints(app)
+    logredact.install(app.url_map.iter_rules())
 
     from core.cli import register_commands
 

@@ -17,13 +17,19 @@ def record(
     object_id: int | None = None,
     details: str = "",
     account_id: int | None = None,
+    ip: str | None = None,
 ) -> AuditEvent:
-    """Store one audit event; the acting account and IP come from the request if any."""
-    ip = ""
-    if has_request_context():
-        ip = client_ip()
-        if account_id is None and current_user and current_user.is_authenticated:
-            account_id = current_user.id
+    """Store one audit event; the acting account and IP come from the request if any (a
+    background worker passes the IP of the request it works for)."""
+    if ip is None:
+        ip = client_ip() if has_request_context() else ""
+    if (
+        has_request_context()
+        and account_id is None
+        and current_user
+        and current_user.is_authenticated
+    ):
+        account_id = current_user.id
     return AuditEvent.create(
         account_id=account_id,
         patient_id=patient_id,

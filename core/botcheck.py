@@ -1,6 +1,9 @@
 """Self-hosted bot protection: a signed proof-of-work challenge with a no-JS arithmetic question.
 
-The server signs a random nonce, the number of leading zero bits wanted and a small sum.
+The server signs a random nonce, the number of leading zero bits wanted and a small sum. The
+token is signed, not secret, so the sum travels encrypted (XOR with a keystream derived from the
+secret key and the nonce) and the answer only as a keyed hash: a bot that reads the token learns
+neither the question nor the answer and has to do the proof of work (ASVS V2.2.1).
 static/js/botcheck.js finds a counter whose SHA-256 of "<challenge>:<counter>" has that many
 leading zero bits (hashcash) and fills `botcheck_solution`; without JavaScript (or without
 WebCrypto) the person answers the question in `botcheck_answer`. Each challenge is spent
@@ -73,6 +76,26 @@ def _answer_mac(nonce: str, answer: int) -> str:
     return hmac.new(key, f"botcheck:{nonce}:{answer}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def _keystream(nonce: str) -> bytes:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"botcheck-question:{nonce}".encode(), hashlib.sha256).digest()
+
+
+def _seal(nonce: str, a: int, b: int) -> str:
+    """The question's numbers, unreadable without the secret key (one keystream per nonce)."""
+    stream = _keystream(nonce)
+    return bytes([a ^ stream[0], b ^ stream[1]]).hex()
+
+
+def _unseal(nonce: str, sealed: str) -> tuple[int, int]:
+    raw = bytes.fromhex(sealed)
+    stream = _keystream(nonce)
+    a, b = raw[0] ^ stream[0], raw[1] ^ stream[1]
+    if len(raw) != 2 or a not in NUMBER_WORDS or b not in NUMBER_WORDS:
+        raise ValueError("damaged question")
+    return a, b
+
+
 def _question(a: int, b: int) -> str:
     return _(
         "Ile to jest %(a)s plus %(b)s? Wpisz wynik cyframi.",
@@ -86,7 +109,7 @@ def new_challenge() -> Challenge:
     a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
     bits = _bits()
     token = make_token(
-        PURPOSE, {"n": nonce, "bits": bits, "q": [a, b], "m": _answer_mac(nonce, a + b)}
+        PURPOSE, {"n": nonce, "bits": bits, "e": _seal(nonce, a, b), "m": _answer_mac(nonce, a + b)}
     )
     return Challenge(token=token, bits=bits, question=_question(a, b))
 
@@ -95,9 +118,9 @@ def challenge_from(token: str) -> Challenge | None:
     """The challenge a form carried, to show it again after a 422 re-render."""
     try:
         data = read_token(PURPOSE, token or "", MAX_AGE_SECONDS)
-        a, b = data["q"]
-        return Challenge(token=token, bits=int(data["bits"]), question=_question(int(a), int(b)))
-    except (TokenInvalid, KeyError, TypeError, ValueError):
+        a, b = _unseal(str(data["n"]), str(data["e"]))
+        return Challenge(token=token, bits=int(data["bits"]), question=_question(a, b))
+    except (TokenInvalid, KeyError, TypeError, ValueError, IndexError):
         return None
 
 

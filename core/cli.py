@@ -95,7 +95,11 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("send-mail")
     def send_mail_command() -> None:
         """Send queued mail from the outbox; safe to run from cron."""
+        from blueprints.auth.service import process_link_requests
         from core.mail import flush_outbox
 
+        # Link requests a crashed worker left behind become mail first.
+        with app.test_request_context("/", base_url=app.config["BASE_URL"]):
+            process_link_requests(limit=1000)
         sent, failed = flush_outbox(limit=1000)
         click.echo(f"Sent {sent} messages, {failed} failed (will be retried).")

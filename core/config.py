@@ -156,7 +156,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=production,
         PREFERRED_URL_SCHEME="https" if production else "http",
-        MAX_CONTENT_LENGTH=5 * 1024 * 1024,
+        # The largest form (registration) is a few KB; nothing is uploaded yet. Uploads will
+        # get their own limit on their own route.
+        MAX_CONTENT_LENGTH=64 * 1024,
         # CSRF tokens live as long as the session (which has idle and absolute limits), so a
         # form left open for an hour is not refused while the patient is still logged in.
         WTF_CSRF_TIME_LIMIT=None,

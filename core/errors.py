@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
+from datetime import timedelta
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -21,7 +24,7 @@ TITLES = {
     404: _l("Nie znaleziono strony"),
     405: _l("Niedozwolona metoda"),
     409: _l("Konflikt"),
-    413: _l("Za duży plik"),
+    413: _l("Za dużo danych"),
     422: _l("Nieprawidłowe dane"),
     429: _l("Za dużo prób"),
     500: _l("Błąd serwera"),
@@ -58,6 +61,29 @@ def _page(status: int, message: str, reference: str = "", retry_after: str | Non
     return response
 
 
+error_page = _page
+
+
+def _retry_after(error: HTTPException) -> int:
+    """Seconds until the limit that was hit lets the next request through."""
+    from .extensions import limiter
+
+    if error.response is not None and error.response.headers.get("Retry-After", "").isdigit():
+        return max(1, int(error.response.headers["Retry-After"]))
+    current = limiter.current_limit
+    if current is not None:
+        return max(1, int(current.reset_at - time.time()) + 1)
+    return 60
+
+
+def wait_message(seconds: int) -> str:
+    """'Spróbuj ponownie za 2 minuty.' — how long to wait, in the user's language."""
+    return _(
+        "Wykonano zbyt wiele prób w krótkim czasie. Spróbuj ponownie %(when)s.",
+        when=format_timedelta(timedelta(seconds=seconds), granularity="second", add_direction=True),
+    )
+
+
 def install_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
@@ -72,14 +98,8 @@ def install_error_pages(app: Flask) -> None:
 
     @app.errorhandler(429)
     def _too_many(error: HTTPException):
-        retry = None
-        if error.response is not None:
-            retry = error.response.headers.get("Retry-After")
-        return _page(
-            429,
-            _("Wykonano zbyt wiele prób w krótkim czasie. Spróbuj ponownie za chwilę."),
-            retry_after=retry or "60",
-        )
+        seconds = _retry_after(error)
+        return _page(429, wait_message(seconds), retry_after=str(seconds))
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
@@ -87,7 +107,11 @@ def install_error_pages(app: Flask) -> None:
             403: _("Nie masz dostępu do tej strony."),
             404: _("Strona, której szukasz, nie istnieje lub została przeniesiona."),
             405: _("Ta strona nie obsługuje takiego żądania."),
-            413: _("Przesłane dane są za duże."),
+            413: _(
+                "Formularz przysłał więcej danych, niż przyjmujemy (najwyżej %(kb)s KB). "
+                "Skróć wpisany tekst i wyślij ponownie — nic nie zostało zapisane.",
+                kb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 1024,
+            ),
         }
         status = error.code or 500
         message = messages.get(status, _("Nie udało się obsłużyć żądania."))

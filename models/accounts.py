@@ -113,6 +113,21 @@ class SpentChallenge(BaseModel):
     at = pw.DateTimeField(default=utcnow, index=True)
 
 
+class EmailRequest(BaseModel):
+    """A "send me a reset / activation link" request waiting for the worker.
+
+    Every valid request stores one row and nothing else, whether or not the address has an
+    account; the lookup, the mail and the audit row happen later in the worker. So the answer
+    takes the same time either way and does not tell who has an account (ASVS V2.5.x).
+    """
+
+    kind = pw.CharField(max_length=20)
+    email = pw.CharField(max_length=254)
+    ip = pw.CharField(max_length=45, default="")
+    locale = pw.CharField(max_length=8, default="pl")
+    created_at = pw.DateTimeField(default=utcnow)
+
+
 ACCOUNT_MODELS = [
     Account,
     Guardianship,
@@ -121,4 +136,5 @@ ACCOUNT_MODELS = [
     ConsentRecord,
     IpBlock,
     SpentChallenge,
+    EmailRequest,
 ]

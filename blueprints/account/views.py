@@ -75,7 +75,7 @@ def personal_data():
     """Same validation as registration (ASVS V5.1.x); PESEL and birth date stay read-only."""
     account = _me()
     patient = account.patient
-    if request.method == "GET":
+    if request.method != "POST":
         form = PersonalDataForm(
             data={
                 "first_name": patient.first_name,

@@ -13,6 +13,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import PasswordInput
@@ -291,6 +292,26 @@ class RegistrationForm(FlaskForm):
 
     def consent_ids(self) -> tuple[int, ...]:
         return tuple(consent.id for consent, f in self.consent_fields if f.data)
+
+
+# The longest value each registration field may hold; anything longer is cut to one character
+# more before a validator runs (so "too long" is still said) and never echoed back in full.
+FIELD_CAPS = {"password": PASSWORD_MAX, "password_confirm": PASSWORD_MAX, "email": 254}
+DEFAULT_CAP = 256
+TOKEN_CAP = 1024  # signed hidden values (CSRF, anti-bot challenge)
+
+
+def capped_formdata(formdata: MultiDict) -> MultiDict:
+    """A copy of the submitted values, each cut to its field's cap (ASVS V5.1.4): the password
+    policy and the other validators never run over megabytes, and no large value comes back."""
+    capped: MultiDict = MultiDict()
+    for name, value in formdata.items(multi=True):
+        if name in ("csrf_token", "botcheck_challenge"):
+            cap = TOKEN_CAP
+        else:
+            cap = FIELD_CAPS.get(name, DEFAULT_CAP)
+        capped.add(name[:DEFAULT_CAP], value[: cap + 1])
+    return capped
 
 
 def registration_form(consents, **kwargs) -> RegistrationForm:

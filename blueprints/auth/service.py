@@ -12,13 +12,14 @@ from datetime import date, datetime, timedelta
 
 import peewee
 from flask import current_app, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from core import audit, localities
 from core.mail import queue_mail
 from core.passwords import hash_password, verify_password
 from core.tokens import TokenInvalid, is_bound_to, make_token, read_token
-from models.accounts import Account, Consent, ConsentRecord, IpBlock
+from models.accounts import Account, Consent, ConsentRecord, EmailRequest, IpBlock
 from models.base import db, utcnow
 from models.clinic import Locality
 from models.patients import Patient
@@ -455,6 +456,39 @@ def activate(token: str, now: datetime | None = None) -> Account:
     return Account.get_by_id(account.id)
 
 
+# --- "send me a link" requests: the same work in the request for every address ------------
+
+LINK_REQUEST_KINDS = ("activation", "reset")
+
+
+def queue_link_request(kind: str, email: str, ip: str, locale: str = "pl") -> None:
+    """ASVS V2.5.x: store the request for the worker — one insert, whether or not the address
+    has an account. The lookup, the mail and the audit row happen in `process_link_requests`,
+    outside the request, so the answer's timing does not tell who has an account."""
+    if kind not in LINK_REQUEST_KINDS:
+        raise ValueError(kind)
+    EmailRequest.create(
+        kind=kind, email=(email or "").strip().lower()[:254], ip=ip[:45], locale=locale[:8]
+    )
+
+
+def process_link_requests(limit: int = 100) -> int:
+    """The worker's side: answer waiting link requests (each taken once, by deleting it in the
+    transaction that queues its mail). Returns how many were handled."""
+    handled = 0
+    for row in list(EmailRequest.select().order_by(EmailRequest.id).limit(limit)):
+        with db.atomic():
+            if EmailRequest.delete().where(EmailRequest.id == row.id).execute() != 1:
+                continue  # another worker took it
+            with force_locale(row.locale or "pl"):
+                if row.kind == "reset":
+                    request_password_reset(row.email, ip=row.ip)
+                elif row.kind == "activation":
+                    resend_activation(row.email)
+        handled += 1
+    return handled
+
+
 def resend_activation(email: str) -> None:
     """Queue a new link if an inactive account has this e-mail; silent otherwise."""
     email = (email or "").strip().lower()
@@ -474,7 +508,7 @@ def reset_token(account: Account) -> str:
     return make_token(RESET, {"a": account.id}, bound_to=account.password_hash)
 
 
-def request_password_reset(email: str) -> None:
+def request_password_reset(email: str, ip: str | None = None) -> None:
     """ASVS V2.5.x mail a reset link if the account exists; the caller answers the same anyway."""
     email = (email or "").strip().lower()
     if not email or len(email) > 254:
@@ -500,6 +534,7 @@ def request_password_reset(email: str) -> None:
             patient_id=account.patient_id,
             object_type="account",
             object_id=account.id,
+            ip=ip,
         )
 
 

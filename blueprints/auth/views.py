@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import after_this_request, current_app, flash, redirect, request, session, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core import botcheck
-from core.extensions import client_ip, configured_limit, limiter
+from core.extensions import client_ip, configured_limit, limiter, select_locale
 from core.htmx import render
 from core.login import end_session, start_session
+from core.mail import deliver_soon
 from core.password_policy import strength_hint
 from core.security import safe_next
 from core.tokens import TokenExpired, TokenInvalid
 from models.accounts import Account, Consent
+from models.base import db
 
 from . import bp, service
 from .forms import (
@@ -25,6 +28,7 @@ from .forms import (
     EmailForm,
     LoginForm,
     NewPasswordForm,
+    capped_formdata,
     registration_form,
     resolve_locality_field,
 )
@@ -52,7 +56,8 @@ VALIDATED_FIELDS = (
 
 
 def _is_field_validation() -> bool:
-    """An htmx request validating one field; it never creates anything, so no rate limit."""
+    """An htmx request validating one field: it creates nothing, so it has its own, generous
+    limit (a person types) instead of the registration's."""
     return (
         request.method == "POST"
         and request.headers.get("HX-Request") == "true"
@@ -111,10 +116,17 @@ def _render_register(form, status: int, challenge=None, candidates=(), block=Non
     methods=["POST"],
     exempt_when=_is_field_validation,
 )
+@limiter.limit(
+    configured_limit("REGISTER_FIELD_RATE_LIMIT", "300 per 10 minutes"),
+    methods=["POST"],
+    exempt_when=lambda: not _is_field_validation(),
+    scope="register-field-check",
+)
 def register():
     """Utwórz konto: ASVS V2.1 password policy, V5.1 validation, anti-bot, no enumeration."""
-    form = registration_form(_active_consents())
-    if request.method == "GET":
+    formdata = capped_formdata(request.form) if request.method == "POST" else None
+    form = registration_form(_active_consents(), formdata=formdata)
+    if request.method != "POST":
         challenge = botcheck.new_challenge() if botcheck.enabled() else None
         return _render_register(form, 200, challenge)
 
@@ -210,7 +222,7 @@ def activate(token: str):
         return redirect(url_for("auth.login"), 303)
     except TokenInvalid as error:
         return _link_problem(error)
-    if request.method == "GET":
+    if request.method != "POST":
         return render("auth/activate.html", token=token, login=account.login)
     try:
         service.activate(token)
@@ -220,13 +232,47 @@ def activate(token: str):
     return redirect(url_for("auth.login"), 303)
 
 
-def _email_request(send, answer: str, endpoint: str, title: str, intro: str):
+def _run_link_worker(app) -> None:
+    """Answer the waiting link requests, then send what they queued (a background thread)."""
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        try:
+            with app.test_request_context("/", base_url=app.config["BASE_URL"]):
+                handled = service.process_link_requests()
+        except Exception:  # never reaches a user; `flask send-mail` picks the rest up
+            log.exception("Link request worker failed")
+            handled = 0
+        finally:
+            if not db.is_closed() and not app.config.get("KEEP_DB_OPEN"):
+                db.close()
+    if handled:
+        deliver_soon(app)
+
+
+def _start_link_worker() -> None:
+    app = current_app._get_current_object()
+    if app.config.get("MAIL_SYNC"):
+        _run_link_worker(app)
+        return
+
+    @after_this_request
+    def _after(response):
+        # After the answer is sent, not while it is being written.
+        response.call_on_close(
+            lambda: threading.Thread(target=_run_link_worker, args=(app,), daemon=True).start()
+        )
+        return response
+
+
+def _email_request(kind: str, answer: str, endpoint: str, title: str, intro: str):
     """An e-mail-only form whose answer never says whether the address is known (V2.5.x):
-    the same flash and redirect for every valid address; the honeypot sends nothing."""
+    every valid address gets the same flash and redirect after the same work — one row for
+    the worker and a worker started (the lookup happens there); the honeypot sends nothing."""
     form = EmailForm()
     if form.validate_on_submit():
         if not form.website.data:
-            send(form.email.data)
+            service.queue_link_request(kind, form.email.data, client_ip(), select_locale())
+            _start_link_worker()
         flash(answer, "info")
         return redirect(url_for(endpoint), 303)
     return render(
@@ -244,7 +290,7 @@ def _email_request(send, answer: str, endpoint: str, title: str, intro: str):
 def resend_activation():
     """Send a new activation link; the answer never says whether the address is known."""
     return _email_request(
-        service.resend_activation,
+        "activation",
         _(
             "Jeśli w systemie jest nieaktywne konto z tym adresem, wysłaliśmy na niego "
             "nowy link aktywacyjny."
@@ -292,7 +338,7 @@ def login():
     form = LoginForm()
     next_path = safe_next(request.values.get("next"), url_for("public.home"))
     ip = client_ip()
-    if request.method == "GET":
+    if request.method != "POST":
         return _login_page(form, next_path, 200)
     until = service.ip_blocked_until(ip)
     if until:
@@ -342,7 +388,7 @@ def login_code():
         flash(_("Zaloguj się ponownie."), "info")
         return redirect(url_for("auth.login"), 303)
     form = CodeForm()
-    if request.method == "GET":
+    if request.method != "POST":
         return render("auth/login_code.html", form=form)
     if not form.validate_on_submit():
         return render("auth/login_code.html", form=form, status=422)
@@ -383,7 +429,7 @@ def logout():
 def forgot_password():
     """ASVS V2.5.x: the same answer whether or not the address is known."""
     return _email_request(
-        service.request_password_reset,
+        "reset",
         _(
             "Jeśli w systemie jest konto z tym adresem, wysłaliśmy na niego link do "
             "ustawienia nowego hasła. Link jest ważny %(hours)s godz.",

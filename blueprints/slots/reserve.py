@@ -136,7 +136,7 @@ def reserve(slot_id: int):
 
     if not services:
         return _unavailable(slot, booking.SlotUnavailable("no_service"), None)
-    if request.method == "GET":
+    if request.method != "POST":
         try:
             booking.check_slot_open(slot, rules, utcnow())
         except booking.BookingError as error:

@@ -130,7 +130,10 @@ def test_invalid_or_hostile_input_gets_422_and_changes_nothing(
     response = client.post("/account/data", data=form_data(client, **{field: value}))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert 'aria-invalid="true"' in page and 'id="error-summary"' in page
+    if "\x00" in value:  # refused for every form at one place, before the view (core.input_guard)
+        assert "niedozwolone znaki" in page
+    else:
+        assert 'aria-invalid="true"' in page and 'id="error-summary"' in page
     assert "<script>alert(1)</script>" not in page
     after = patient_of(app, setup["ewa"])
     assert after.first_name == before.first_name and after.street == before.street

@@ -282,7 +282,7 @@ def test_session_has_an_absolute_limit(app, client, auth, make_account):
 def test_overlong_and_binary_login_input_gives_422_not_500(client):
     """ASVS V5.1.4 hostile input never produces a 500."""
     token = csrf_token(client)
-    for login, password in (("x" * 10000, "y"), ("ewa", "p" * 100000), ("e\x00wa", "")):
+    for login, password in (("x" * 10000, "y"), ("ewa", "p" * 20000), ("e\x00wa", "")):
         response = client.post(
             "/login", data={"login": login, "password": password, "csrf_token": token}
         )
