@@ -167,8 +167,7 @@ def main() -> None:
             timings = measure(browser, path, known, args.requests, args.pause)
             k, u = statistics.median(timings["known"]), statistics.median(timings["unknown"])
             print(
-                f"{path:<20} {k:>9.2f} {u:>11.2f} {k - u:>+8.2f} "
-                f"{classified_right(timings):>10.0%}"
+                f"{path:<20} {k:>9.2f} {u:>11.2f} {k - u:>+8.2f} {classified_right(timings):>10.0%}"
             )
     finally:
         server.terminate()

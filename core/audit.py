@@ -51,3 +51,27 @@ def record_for_account(account, action: str, details: str = "") -> AuditEvent:
         account_id=account.id,
         details=details,
     )
+
+
+def read(
+    what: str, patient_id: int | None, object_type: str = "", object_id: int | None = None
+) -> AuditEvent:
+    """ASVS V7.2: a page showed personal or medical data — who (the account), whose (the
+    patient), what, when and from which IP, in one insert."""
+    return record(
+        f"read.{what}", patient_id=patient_id, object_type=object_type, object_id=object_id
+    )
+
+
+def refused(object_type: str, object_id: object) -> AuditEvent:
+    """ASVS V7.2: someone asked for an object that is not theirs (answered 404)."""
+    try:
+        number = int(str(object_id)) if len(str(object_id)) < 12 else None
+    except ValueError:
+        number = None
+    return record(
+        "access.refused",
+        object_type=object_type,
+        object_id=number,
+        details=f"{object_type} {str(object_id)[:40]}",
+    )

@@ -106,6 +106,21 @@ class IpBlock(BaseModel):
     block_count = pw.IntegerField(default=0)
 
 
+class LoginFailure(BaseModel):
+    """Failed logins of one account from one source (IP): the lock-out targets the source that
+    failed, so a stranger elsewhere cannot keep the owner out (ASVS V2.2.1)."""
+
+    account = pw.ForeignKeyField(Account, backref="login_failures", on_delete="CASCADE")
+    ip = pw.CharField(max_length=45)
+    failures = pw.IntegerField(default=0)
+    last_at = pw.DateTimeField(default=utcnow)
+    locked_until = pw.DateTimeField(null=True)
+    lock_count = pw.IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("account", "ip"), True),)
+
+
 class SpentChallenge(BaseModel):
     """An anti-bot challenge already used once; the unique nonce refuses a replay."""
 
@@ -135,6 +150,7 @@ ACCOUNT_MODELS = [
     Consent,
     ConsentRecord,
     IpBlock,
+    LoginFailure,
     SpentChallenge,
     EmailRequest,
 ]

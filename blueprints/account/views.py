@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.auth.forms import resolve_locality_field
+from core import audit
 from core import totp as totp_rules
 from core.extensions import client_ip, configured_limit, limiter
 from core.htmx import render
@@ -57,6 +58,7 @@ def _require_login():
 @bp.route("")
 def overview():
     account = _me()
+    audit.read("account", account.patient_id, "account", account.id)
     return render(
         "account/overview.html",
         account=account,
@@ -76,6 +78,7 @@ def personal_data():
     account = _me()
     patient = account.patient
     if request.method != "POST":
+        audit.read("personal_data", patient.id, "patient", patient.id)
         form = PersonalDataForm(
             data={
                 "first_name": patient.first_name,
@@ -199,6 +202,7 @@ def password():
 @bp.route("/consents")
 def consents():
     account = _me()
+    audit.read("consents", account.patient_id, "account", account.id)
     return render(
         "account/consents.html",
         states=service.consent_states(account),

@@ -159,6 +159,10 @@ class LoginForm(FlaskForm):
         _l("Hasło"),
         validators=[DataRequired(_l("Podaj hasło.")), Length(max=PASSWORD_MAX, message=_TOO_LONG)],
     )
+    # Shown only past an IP block or an account lock caused elsewhere (ASVS V2.2.1).
+    botcheck_challenge = HiddenField()
+    botcheck_solution = HiddenField()
+    botcheck_answer = StringField(_l("Pytanie kontrolne"), filters=[_strip])
 
 
 class CodeForm(FlaskForm):

@@ -24,6 +24,8 @@ from models.base import db, utcnow
 from models.clinic import Locality
 from models.patients import Patient
 
+from . import lockout
+
 log = logging.getLogger("wizyta.auth")
 
 ACTIVATION = "activate"
@@ -68,6 +70,11 @@ class IpBlocked(LoginRefused):
 
 class SecondFactorFailed(LoginRefused):
     pass
+
+
+class LockedElsewhere(AccountLocked):
+    """The right password for an account locked by failures from other sources: the owner
+    may pass after an anti-bot challenge (ASVS V2.2.1: the lock targets the attacker)."""
 
 
 class AlreadyActive(TokenInvalid):
@@ -191,29 +198,50 @@ def _log_failure(account: Account | None, ip: str, reason: str) -> None:
     )
 
 
-def authenticate(login: str, password: str, ip: str, now: datetime | None = None) -> Account:
+def authenticate(
+    login: str,
+    password: str,
+    ip: str,
+    now: datetime | None = None,
+    challenge_passed: bool = False,
+) -> Account:
     """Check login and password (first step). ASVS V2.2.1 lock-out, V2.2.2 same message.
 
     Wrong login and wrong password raise the same InvalidCredentials after the same hash work;
     a locked, not activated or disabled account is only told after a correct password.
+    Failures count per account and per source (lockout.py). `challenge_passed` (an anti-bot
+    challenge solved with this request) lets a correct password through an IP block and
+    through an account lock that other sources caused — never through this source's own lock.
     """
     now = now or utcnow()
-    check_ip(ip, now)
+    ip_block = ip_blocked_until(ip, now)
+    if ip_block and not challenge_passed:
+        raise IpBlocked(ip_block)
     account = find_by_login(login)
     password = password if len(password or "") <= 1024 else ""
     correct = verify_password(account.password_hash if account else None, password or "")
     if not correct:
-        if account is not None and not locked_until(account, now):
-            record_account_failure(account, now)
+        if account is not None:
+            lockout.record_source_failure(account, ip, now)
+            if not locked_until(account, now):
+                record_account_failure(account, now)
         _log_failure(account, ip, "bad credentials")
-        until = record_ip_failure(ip, now)
+        until = record_ip_failure(ip, now) or ip_block
         if until:
             raise IpBlocked(until)
         raise InvalidCredentials()
+    own_lock = lockout.source_locked_until(account, ip, now)
+    if own_lock:
+        _log_failure(account, ip, "account locked for this source")
+        raise AccountLocked(own_lock)
     until = locked_until(account, now)
     if until:
-        _log_failure(account, ip, "account locked")
-        raise AccountLocked(until)
+        if lockout.source_failed_recently(account, ip, now):
+            _log_failure(account, ip, "account locked")
+            raise AccountLocked(until)
+        if not challenge_passed:
+            _log_failure(account, ip, "account locked elsewhere, challenge needed")
+            raise LockedElsewhere(until)
     if account.disabled:
         _log_failure(account, ip, "account disabled")
         raise AccountDisabled()
@@ -223,13 +251,30 @@ def authenticate(login: str, password: str, ip: str, now: datetime | None = None
     return account
 
 
-def second_factor(account: Account, code: str, ip: str, now: datetime | None = None) -> None:
-    """Check the TOTP or recovery code (second step); failures count like wrong passwords."""
+def passes_locks(account: Account, ip: str, now: datetime | None = None) -> tuple[bool, bool]:
+    """(through an account lock, through an IP block): what a login with a passed challenge
+    is getting past right now, so the success can be noted and mailed."""
+    now = now or utcnow()
+    return bool(locked_until(account, now)), bool(ip_blocked_until(ip, now))
+
+
+def second_factor(
+    account: Account,
+    code: str,
+    ip: str,
+    now: datetime | None = None,
+    challenge_passed: bool = False,
+) -> None:
+    """Check the TOTP or recovery code (second step); failures count like wrong passwords.
+    A first step that passed a lock or block with a challenge carries `challenge_passed`."""
     from core.totp import verify_second_factor
 
     now = now or utcnow()
-    check_ip(ip, now)
-    until = locked_until(account, now)
+    if not challenge_passed:
+        check_ip(ip, now)
+    until = lockout.source_locked_until(account, ip, now)
+    if until is None and not challenge_passed:
+        until = locked_until(account, now)
     if until:
         raise AccountLocked(until)
     code = (code or "").strip().replace(" ", "")
@@ -239,6 +284,7 @@ def second_factor(account: Account, code: str, ip: str, now: datetime | None = N
     except ValueError:
         # A damaged stored secret must not turn a login into a 500; staff can reset 2FA.
         log.error("Second factor of account %s could not be checked", account.id)
+    lockout.record_source_failure(account, ip, now)
     record_account_failure(account, now)
     _log_failure(account, ip, "bad second factor")
     until = record_ip_failure(ip, now)
@@ -247,13 +293,26 @@ def second_factor(account: Account, code: str, ip: str, now: datetime | None = N
     raise SecondFactorFailed()
 
 
-def login_succeeded(account: Account, ip: str, now: datetime | None = None) -> None:
+def login_succeeded(
+    account: Account,
+    ip: str,
+    now: datetime | None = None,
+    through_lock: bool = False,
+    through_ip_block: bool = False,
+) -> None:
     now = now or utcnow()
-    Account.update(last_login_at=now, failed_logins=0, lock_count=0, locked_until=None).where(
-        Account.id == account.id
-    ).execute()
-    log.info("Login of account %s from %s", account.id, ip)
-    audit.record_for_account(account, "login.success")
+    before = Account.get_by_id(account.id)
+    with db.atomic():
+        Account.update(last_login_at=now, failed_logins=0, lock_count=0, locked_until=None).where(
+            Account.id == account.id
+        ).execute()
+        lockout.forget_source(account, ip)
+        log.info("Login of account %s from %s", account.id, ip)
+        audit.record_for_account(account, "login.success")
+        if through_lock:
+            lockout.passed_through_lock(account, ip, before.locked_until)
+        if through_ip_block:
+            lockout.passed_through_ip_block(account, ip)
 
 
 def end_sessions(account: Account) -> None:
@@ -558,6 +617,7 @@ def reset_password(token: str, new_password: str, now: datetime | None = None) -
                 session_version=Account.session_version + 1,
                 failed_logins=0,
                 locked_until=None,
+                lock_count=0,
                 # The link reached the mailbox, so the address is confirmed.
                 activated_at=peewee.fn.COALESCE(Account.activated_at, now),
             )
@@ -566,6 +626,7 @@ def reset_password(token: str, new_password: str, now: datetime | None = None) -
         )
         if changed != 1:
             raise TokenInvalid("already used")
+        lockout.clear_all(account)  # a reset always unlocks, for every source
         queue_mail(
             account.email,
             _("Hasło do e-Rejestracji zostało zmienione"),

@@ -11,7 +11,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core import botcheck
+from core import botcheck, input_guard
 from core.extensions import client_ip, configured_limit, limiter, select_locale
 from core.htmx import render
 from core.login import end_session, start_session
@@ -65,11 +65,40 @@ def _is_field_validation() -> bool:
     )
 
 
-def _blocked_page(error: service.IpBlocked):
+def _login_challenge(form):
+    """A fresh anti-bot challenge on the login form (past a block or a lock), or None."""
+    if not botcheck.enabled():
+        return None
+    challenge = botcheck.new_challenge()
+    form.botcheck_answer.label.text = challenge.question
+    form.botcheck_answer.data = ""
+    return challenge
+
+
+def _login_challenge_passed(form) -> bool:
+    """The login form carried a solved challenge (spent now, so it works once)."""
+    if not botcheck.enabled() or not form.botcheck_challenge.data:
+        return False
+    nonce = botcheck.check(
+        form.botcheck_challenge.data,
+        form.botcheck_solution.data or "",
+        form.botcheck_answer.data or "",
+    )
+    return bool(nonce) and botcheck.spend(nonce)
+
+
+def _blocked_page(error: service.IpBlocked, form=None, next_path: str = ""):
+    """429 for a blocked IP, with a login form behind a challenge: one attacker behind a
+    clinic's NAT must not keep every patient there out (ASVS V2.2.1)."""
+    form = form or LoginForm()
+    form.password.data = ""
     response = render(
         "auth/blocked.html",
         status=429,
         until=error.until,
+        form=form,
+        next=next_path or url_for("public.home"),
+        challenge=_login_challenge(form),
     )
     response.headers["Retry-After"] = str(error.retry_after())
     return response
@@ -304,11 +333,25 @@ def resend_activation():
 # --- log in / log out ---------------------------------------------------------------------
 
 
-def _login_page(form, next_path: str, status: int, notice: str = ""):
-    return render("auth/login.html", form=form, next=next_path, status=status, notice=notice)
+def _login_page(form, next_path: str, status: int, notice: str = "", challenge=None):
+    return render(
+        "auth/login.html",
+        form=form,
+        next=next_path,
+        status=status,
+        notice=notice,
+        challenge=challenge,
+    )
 
 
 def _refusal_message(error: service.LoginRefused) -> str:
+    if isinstance(error, service.LockedElsewhere):
+        return _(
+            "Konto jest czasowo zablokowane do %(until)s po nieudanych próbach logowania "
+            "z innego miejsca. Jeśli to Twoje konto, odpowiedz na pytanie kontrolne i zaloguj "
+            "się ponownie.",
+            until=format_datetime(error.until, "short"),
+        )
     if isinstance(error, service.AccountLocked):
         return _(
             "Konto jest czasowo zablokowane po kilku nieudanych próbach logowania do "
@@ -331,8 +374,28 @@ def _refusal_message(error: service.LoginRefused) -> str:
     return _("Nieprawidłowy login lub hasło.")
 
 
+@bp.errorhandler(input_guard.ControlCharacters)
+def _control_characters(error: input_guard.ControlCharacters):
+    """Refused input on a login form counts as a failed attempt of the source (a NUL byte is
+    a probe, not a typo); every other form of the area just gets the 422 page."""
+    if request.endpoint in ("auth.login", "auth.login_code"):
+        log.info("Login failed from %s: control characters in %s", client_ip(), error.field)
+        service.record_ip_failure(client_ip())
+    return input_guard.refusal(error)
+
+
+def _failed_attempt(response) -> bool:
+    """Only failed attempts count against the per-IP login limit: a clinic tablet or a shared
+    NAT logging in patient after patient never hits 429 (a success is a 303)."""
+    return response.status_code != 303
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(configured_limit("LOGIN_RATE_LIMIT", "10 per minute"), methods=["POST"])
+@limiter.limit(
+    configured_limit("LOGIN_RATE_LIMIT", "10 per minute"),
+    methods=["POST"],
+    deduct_when=_failed_attempt,
+)
 def login():
     """Zaloguj się: ASVS V2.2.1 lock-out and IP block, V3.2.1 new session, V7.2.1 logged."""
     form = LoginForm()
@@ -340,18 +403,25 @@ def login():
     ip = client_ip()
     if request.method != "POST":
         return _login_page(form, next_path, 200)
+    passed = _login_challenge_passed(form)
     until = service.ip_blocked_until(ip)
-    if until:
-        return _blocked_page(service.IpBlocked(until))
+    if until and not passed:
+        return _blocked_page(service.IpBlocked(until), form, next_path)
     if not form.validate_on_submit():
+        if until:
+            return _blocked_page(service.IpBlocked(until), form, next_path)
         return _login_page(form, next_path, 422)
     try:
-        account = service.authenticate(form.login.data, form.password.data, ip)
+        account = service.authenticate(
+            form.login.data, form.password.data, ip, challenge_passed=passed
+        )
     except service.IpBlocked as error:
-        return _blocked_page(error)
+        return _blocked_page(error, form, next_path)
     except service.LoginRefused as error:
         form.form_errors.append(_refusal_message(error))
-        return _login_page(form, next_path, 422, notice=type(error).__name__)
+        challenge = _login_challenge(form) if isinstance(error, service.LockedElsewhere) else None
+        return _login_page(form, next_path, 422, notice=type(error).__name__, challenge=challenge)
+    through_lock, through_block = service.passes_locks(account, ip) if passed else (False, False)
     if account.totp_secret:
         session.clear()
         session[PENDING] = {
@@ -359,9 +429,11 @@ def login():
             "v": account.session_version,
             "t": int(time.time()),
             "next": next_path,
+            "lock": through_lock,
+            "block": through_block,
         }
         return redirect(url_for("auth.login_code"), 303)
-    service.login_succeeded(account, ip)
+    service.login_succeeded(account, ip, through_lock=through_lock, through_ip_block=through_block)
     start_session(account)
     return redirect(next_path, 303)
 
@@ -380,7 +452,11 @@ def _pending_account() -> tuple[Account | None, str]:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(configured_limit("LOGIN_RATE_LIMIT", "10 per minute"), methods=["POST"])
+@limiter.limit(
+    configured_limit("LOGIN_RATE_LIMIT", "10 per minute"),
+    methods=["POST"],
+    deduct_when=_failed_attempt,
+)
 def login_code():
     """Second step: TOTP or recovery code (ASVS V2.8.x via core.totp)."""
     account, next_path = _pending_account()
@@ -393,8 +469,12 @@ def login_code():
     if not form.validate_on_submit():
         return render("auth/login_code.html", form=form, status=422)
     ip = client_ip()
+    pending = session.get(PENDING) or {}
+    through_lock, through_block = bool(pending.get("lock")), bool(pending.get("block"))
     try:
-        service.second_factor(account, form.code.data, ip)
+        service.second_factor(
+            account, form.code.data, ip, challenge_passed=through_lock or through_block
+        )
     except service.IpBlocked as error:
         session.pop(PENDING, None)
         return _blocked_page(error)
@@ -405,7 +485,7 @@ def login_code():
     except service.LoginRefused as error:
         form.form_errors.append(_refusal_message(error))
         return render("auth/login_code.html", form=form, status=422)
-    service.login_succeeded(account, ip)
+    service.login_succeeded(account, ip, through_lock=through_lock, through_ip_block=through_block)
     start_session(Account.get_by_id(account.id))
     return redirect(next_path, 303)
 

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 
 from blueprints.slots import booking_service as booking
 from blueprints.slots.search_service import Cursor, SearchQuery, attach_related, page_query
+from core import audit
 from core.htmx import render
 from core.timeutil import local_today, to_local
 from models.accounts import Account, Guardianship
@@ -42,8 +43,11 @@ def _require_login():
 def _appointment_or_404(account: Account, appointment_id: int) -> Appointment:
     appointment = booking.appointment_for(account, appointment_id)
     if appointment is None:
+        audit.refused("appointment", appointment_id)
         abort(404)
     _load(appointment)
+    if request.method != "POST":
+        audit.read("appointment", appointment.patient_id, "appointment", appointment.id)
     return appointment
 
 
@@ -83,6 +87,7 @@ def index():
     now = utcnow()
     upcoming = [a for a in _visits(account) if a.status == "booked" and a.slot.starts_at > now]
     upcoming.reverse()
+    audit.read("panel", account.patient_id)
     return render("panel/index.html", account=account, next_visit=upcoming[0] if upcoming else None)
 
 
@@ -94,6 +99,7 @@ def reservations():
     upcoming = [a for a in visits if a.status == "booked" and a.slot.starts_at > now]
     upcoming.reverse()
     past = [a for a in visits if not (a.status == "booked" and a.slot.starts_at > now)]
+    audit.read("reservations", account.patient_id)
     return render(
         "panel/reservations.html",
         upcoming=upcoming,

@@ -197,9 +197,12 @@ def test_login_limit_holds_across_three_workers_sharing_redis(tmp_path):
         f"login round trip (POST /login, correct password): {login_ms:.0f} ms"
     )
     statuses = [status for status, _headers, _elapsed in results]
-    # The successful login used 1 of the 10 allowed POSTs: exactly 9 more get through.
-    assert statuses.count(422) == LIMIT - 1
-    assert statuses.count(429) == LIMIT + 1
+    # Only failed attempts count (a NAT full of patients logging in never hits 429), so the
+    # successful login used none of the 10: 10 failures get through. A failure is counted
+    # when its answer is ready, so requests already inside the three workers at that moment
+    # can still pass: at most one more per worker.
+    assert LIMIT <= statuses.count(422) <= LIMIT + 3
+    assert statuses.count(429) == 2 * LIMIT - statuses.count(422)
     assert all(int(h["Retry-After"]) > 0 for status, h, _ in results if status == 429)
 
 
