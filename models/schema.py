@@ -12,6 +12,26 @@ from .meta import SchemaVersion
 # A migration receives the database and uses playhouse.migrate for ALTERs.
 MIGRATIONS: list[Callable[[object], None]] = []
 
+
+def _outbox_message_id_and_failure(database) -> None:
+    """Outbox: a Message-ID fixed at queue time, the last attempt, and given-up messages."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    from .mail import OutboxMessage
+
+    migrator = SchemaMigrator.from_database(getattr(database, "obj", None) or database)
+    fields = OutboxMessage._meta.fields
+    migrate(
+        migrator.add_column("outbox_message", "message_id", fields["message_id"]),
+        migrator.add_column("outbox_message", "last_attempt_at", fields["last_attempt_at"]),
+        migrator.add_column("outbox_message", "failed_at", fields["failed_at"]),
+        migrator.add_index("outbox_message", ("last_attempt_at",)),
+        migrator.add_index("outbox_message", ("failed_at",)),
+    )
+
+
+MIGRATIONS.append(_outbox_message_id_and_failure)
+
 BASE_VERSION = 1
 
 
