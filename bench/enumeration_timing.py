@@ -76,14 +76,13 @@ def serve(url: str, port_queue) -> None:
     from werkzeug.serving import WSGIRequestHandler, make_server
 
     import app as app_module
-    from blueprints.auth import views as auth_views
+    from blueprints.auth import link_worker
 
     logging.disable(logging.INFO)
     WSGIRequestHandler.log_request = lambda *a, **k: None  # type: ignore[method-assign]
     # No SMTP server here: mail stays in the outbox (queuing it is measured, sending is not).
     app_module.deliver_soon = lambda _app: None
-    if hasattr(auth_views, "deliver_soon"):
-        auth_views.deliver_soon = lambda _app: None
+    link_worker.deliver_soon = lambda _app: None
     app = make_app(url)
     server = make_server("127.0.0.1", 0, app, threaded=False)
     port_queue.put(server.server_port)

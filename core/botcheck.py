@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from models.accounts import SpentChallenge
-from models.base import db, utcnow
+from models.base import utcnow, write_transaction
 
 from .tokens import TokenInvalid, make_token, read_token
 
@@ -171,7 +171,7 @@ def spend(nonce: str) -> bool:
     """Record the challenge as used; False if it was used before (a replay)."""
     now = utcnow()
     try:
-        with db.atomic():
+        with write_transaction():
             SpentChallenge.create(nonce=nonce[:64], at=now)
     except peewee.IntegrityError:
         return False

@@ -7,7 +7,8 @@ import secrets
 import time
 from datetime import timedelta
 
-from flask import Flask, Response, current_app, request
+import peewee
+from flask import Flask, Response, current_app, g, request
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,6 +29,7 @@ TITLES = {
     422: _l("Nieprawidłowe dane"),
     429: _l("Za dużo prób"),
     500: _l("Błąd serwera"),
+    503: _l("Chwilowa przerwa"),
 }
 
 
@@ -116,6 +118,27 @@ def install_error_pages(app: Flask) -> None:
         status = error.code or 500
         message = messages.get(status, _("Nie udało się obsłużyć żądania."))
         return _page(status, message)
+
+    @app.errorhandler(peewee.OperationalError)
+    @app.errorhandler(peewee.InterfaceError)
+    def _database_unavailable(error: Exception):
+        """The database is down or refuses: a full page in the user's language, without it.
+
+        The layout asks who is logged in, which needs the database; this page is shown as
+        to a visitor, so it cannot fail for the same reason as the request it answers.
+        """
+        from flask_login import AnonymousUserMixin
+
+        log.error("Database unavailable on %s: %s", request.path, str(error).strip()[:300])
+        g._login_user = AnonymousUserMixin()
+        return _page(
+            503,
+            _(
+                "Nie możemy teraz połączyć się z bazą danych przychodni. Spróbuj ponownie "
+                "za chwilę — to, co już zapisałeś, jest bezpieczne."
+            ),
+            retry_after="30",
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

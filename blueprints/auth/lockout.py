@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from core import audit
 from core.mail import queue_mail
 from models.accounts import Account, LoginFailure
-from models.base import db
+from models.base import write_transaction
 
 # Failures older than this no longer mark a source as one that caused a lock.
 MEMORY = timedelta(days=1)
@@ -31,7 +31,7 @@ def record_source_failure(account: Account, ip: str, now: datetime) -> datetime 
     failure locks it."""
     ip = ip[:45]
     cfg = current_app.config
-    with db.atomic():
+    with write_transaction():
         LoginFailure.update(failures=0).where(
             (LoginFailure.account == account.id)
             & (LoginFailure.ip == ip)

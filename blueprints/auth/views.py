@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
-from flask import after_this_request, current_app, flash, redirect, request, session, url_for
+from flask import after_this_request, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core import botcheck, input_guard
+from core import botcheck, input_guard, mail_status
 from core.extensions import client_ip, configured_limit, limiter, select_locale
 from core.htmx import render
 from core.login import end_session, start_session
-from core.mail import deliver_soon
 from core.password_policy import strength_hint
 from core.security import safe_next
 from core.tokens import TokenExpired, TokenInvalid
 from models.accounts import Account, Consent
-from models.base import db
 
-from . import bp, service
+from . import bp, link_worker, service
 from .forms import (
     CodeForm,
     EmailForm,
@@ -218,12 +215,18 @@ def register():
         ),
         ip=client_ip(),
     )
+    session[REGISTRATION_MAIL] = g.get("queued_mail_ids", [])
     return redirect(url_for("auth.registered"), 303)
+
+
+REGISTRATION_MAIL = "registration_mail"
 
 
 @bp.get("/register/done")
 def registered():
-    return render("auth/registered.html")
+    """Says only what is true of the mail: sent, on its way, or not sent yet (SMTP down)."""
+    state = mail_status.delivery_state(session.get(REGISTRATION_MAIL, []))
+    return render("auth/registered.html", mail_state=state)
 
 
 # --- activation ---------------------------------------------------------------------------
@@ -261,35 +264,16 @@ def activate(token: str):
     return redirect(url_for("auth.login"), 303)
 
 
-def _run_link_worker(app) -> None:
-    """Answer the waiting link requests, then send what they queued (a background thread)."""
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        try:
-            with app.test_request_context("/", base_url=app.config["BASE_URL"]):
-                handled = service.process_link_requests()
-        except Exception:  # never reaches a user; `flask send-mail` picks the rest up
-            log.exception("Link request worker failed")
-            handled = 0
-        finally:
-            if not db.is_closed() and not app.config.get("KEEP_DB_OPEN"):
-                db.close()
-    if handled:
-        deliver_soon(app)
-
-
 def _start_link_worker() -> None:
     app = current_app._get_current_object()
     if app.config.get("MAIL_SYNC"):
-        _run_link_worker(app)
+        link_worker.wake(app)
         return
 
     @after_this_request
     def _after(response):
-        # After the answer is sent, not while it is being written.
-        response.call_on_close(
-            lambda: threading.Thread(target=_run_link_worker, args=(app,), daemon=True).start()
-        )
+        # Woken after the answer is written, so not even the wake-up is in its timing.
+        response.call_on_close(lambda: link_worker.wake(app))
         return response
 
 
@@ -318,12 +302,19 @@ def _email_request(kind: str, answer: str, endpoint: str, title: str, intro: str
 @limiter.limit(configured_limit("RESEND_RATE_LIMIT", "5 per hour"), methods=["POST"])
 def resend_activation():
     """Send a new activation link; the answer never says whether the address is known."""
+    answer = _(
+        "Jeśli w systemie jest nieaktywne konto z tym adresem, wysyłamy na niego nowy link "
+        "aktywacyjny. Jeśli nie dotrze w ciągu kilkunastu minut, sprawdź folder spam."
+    )
+    if request.method == "POST" and mail_status.sending_fails():
+        answer = _(
+            "Nie udało się jeszcze wysłać poczty: serwer poczty przychodni chwilowo nie "
+            "odpowiada. Jeśli w systemie jest nieaktywne konto z tym adresem, nowy link "
+            "aktywacyjny wyślemy automatycznie, gdy tylko zacznie działać."
+        )
     return _email_request(
         "activation",
-        _(
-            "Jeśli w systemie jest nieaktywne konto z tym adresem, wysłaliśmy na niego "
-            "nowy link aktywacyjny."
-        ),
+        answer,
         "auth.resend_activation",
         title=_("Wyślij nowy link aktywacyjny"),
         intro=_("Podaj adres e-mail użyty przy zakładaniu konta."),
