@@ -101,6 +101,7 @@ def test_the_source_that_failed_stays_locked_even_with_a_challenge(app, client, 
 
 
 def test_a_challenge_cannot_be_used_twice(app, client, ewa):
+    """ASVS V2.2.1: a solved challenge opens one login, never a second (it is spent)."""
     lock_from_attacker(app, client)
     answer = solved(login(client, PASSWORD, OWNER))
     assert login(client, PASSWORD, OWNER, **answer).status_code == 303
