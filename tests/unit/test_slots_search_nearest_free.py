@@ -1,10 +1,10 @@
-"""next_free_slots: the alternatives offered when a slot was taken."""
+"""nearest_free_slots: the alternatives offered when a slot was taken."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from blueprints.slots.search_service import next_free_slots
+from blueprints.slots.search_service import nearest_free_slots
 from models.base import utcnow
 from tests import factories as f
 
@@ -13,7 +13,7 @@ def _start(days: int, hour: int = 9):
     return (utcnow() + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
-def test_next_free_slots_are_same_specialty_and_visit_type_in_time_order(ctx):
+def test_nearest_free_slots_are_same_specialty_and_visit_type_in_time_order(ctx):
     spec, other = f.specialty(), f.specialty()
     fac = f.facility()
     doc = f.staff(spec, fac)
@@ -27,13 +27,13 @@ def test_next_free_slots_are_same_specialty_and_visit_type_in_time_order(ctx):
     f.slot(doc, fac, _start(3, 14), specialty=spec, booked=True)
     f.slot(doc, fac, utcnow() - timedelta(hours=1), specialty=spec)
 
-    result = next_free_slots(taken)
+    result = nearest_free_slots(taken)
 
     assert [s.id for s in result] == [sooner.id, later.id]
     assert result[0].staff.display_name == doc.display_name
 
 
-def test_next_free_slots_with_a_service_follow_the_schedules_offering_it(ctx):
+def test_nearest_free_slots_with_a_service_follow_the_schedules_offering_it(ctx):
     spec = f.specialty()
     wanted, other = f.service(spec), f.service(spec)
     fac = f.facility()
@@ -44,15 +44,15 @@ def test_next_free_slots_with_a_service_follow_the_schedules_offering_it(ctx):
     good = f.slot(doc, fac, _start(5), specialty=spec, schedule=sched_wanted)
     f.slot(doc, fac, _start(3), specialty=spec, schedule=sched_other)
 
-    assert [s.id for s in next_free_slots(taken, service=wanted)] == [good.id]
-    assert [s.id for s in next_free_slots(taken, service=wanted.id, limit=1)] == [good.id]
+    assert [s.id for s in nearest_free_slots(taken, service=wanted)] == [good.id]
+    assert [s.id for s in nearest_free_slots(taken, service=wanted.id, limit=1)] == [good.id]
 
 
-def test_next_free_slots_respect_the_limit(ctx):
+def test_nearest_free_slots_respect_the_limit(ctx):
     spec = f.specialty()
     fac = f.facility()
     doc = f.staff(spec, fac)
     taken = f.slot(doc, fac, _start(1), specialty=spec, booked=True)
     for day in range(2, 10):
         f.slot(doc, fac, _start(day), specialty=spec)
-    assert len(next_free_slots(taken, limit=5)) == 5
+    assert len(nearest_free_slots(taken, limit=5)) == 5
