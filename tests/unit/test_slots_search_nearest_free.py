@@ -56,3 +56,35 @@ def test_nearest_free_slots_respect_the_limit(ctx):
     for day in range(2, 10):
         f.slot(doc, fac, _start(day), specialty=spec)
     assert len(nearest_free_slots(taken, limit=5)) == 5
+
+
+def test_nearest_free_slots_are_the_closest_in_time_on_both_sides(ctx):
+    spec = f.specialty()
+    fac = f.facility()
+    doc = f.staff(spec, fac)
+    far_early = [f.slot(doc, fac, _start(1, 8 + k), specialty=spec) for k in range(4)]
+    taken = f.slot(doc, fac, _start(20, 12), specialty=spec, booked=True)
+    just_before = f.slot(doc, fac, _start(20, 11), specialty=spec)
+    same_time = f.slot(f.staff(spec, fac), fac, _start(20, 12), specialty=spec)
+    just_after = f.slot(doc, fac, _start(20, 13), specialty=spec)
+    next_day = f.slot(doc, fac, _start(21, 12), specialty=spec)
+
+    result = nearest_free_slots(taken, limit=4)
+
+    assert [s.id for s in result] == [just_before.id, same_time.id, just_after.id, next_day.id]
+    assert not {s.id for s in far_early} & {s.id for s in result}
+
+
+def test_nearest_free_slots_stay_inside_the_bookable_window(ctx):
+    spec = f.specialty()
+    fac = f.facility()
+    doc = f.staff(spec, fac)
+    taken = f.slot(doc, fac, _start(5), specialty=spec, booked=True)
+    too_soon = f.slot(doc, fac, _start(1), specialty=spec)
+    fine = f.slot(doc, fac, _start(4), specialty=spec)
+    too_late = f.slot(doc, fac, _start(7), specialty=spec)
+
+    result = nearest_free_slots(taken, not_before=_start(2), not_after=_start(6), limit=5)
+
+    assert [s.id for s in result] == [fine.id]
+    assert too_soon.id not in {s.id for s in result} and too_late.id not in {s.id for s in result}
