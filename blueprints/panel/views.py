@@ -126,7 +126,6 @@ def reservation(appointment_id: int):
         appointment=appointment,
         active=appointment.status == "booked" and appointment.slot.starts_at > now,
         own_patient_id=account.patient_id,
-        phone=booking.clinic_phone(appointment.slot.facility),
     )
 
 
