@@ -301,3 +301,21 @@ def test_taken_slot_offers_the_free_slots_nearest_to_its_time(client, auth, ctx,
     assert clinic["slots"][0].id not in offered  # three days from now: far from the 10th day
     assert early[0].id not in offered
     assert len(offered) == 5
+
+
+def test_visit_page_and_warning_read_in_english(client, auth, clinic, ctx):
+    client.post("/language", data={"lang": "en", "next": "/", "csrf_token": csrf_token(client)})
+    login(auth, clinic["account"])
+    visit = book(client, clinic["private"], clinic["account"].patient_id)
+    body = client.get(f"/panel/reservations/{visit.id}").get_data(as_text=True)
+    assert re.search(r"Echo serca: \w+, \d+ \w+ \d{4} at \d\d:\d\d$", heading(body))
+    assert "What to bring" in body and "Add to calendar" in body and "PLN 300.00" in body
+    soon = factories.slot(
+        clinic["staff"],
+        clinic["fac"],
+        starts_at=utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(hours=5),
+        schedule=clinic["sched"],
+        specialty=clinic["spec"],
+    )
+    page = client.get(f"/slots/{soon.id}/reserve").get_data(as_text=True)
+    assert f"You will not be able to cancel or change it online; call: {PHONE}" in page
