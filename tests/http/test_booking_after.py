@@ -234,6 +234,8 @@ def test_back_to_search_keeps_the_patients_filters(client, auth, clinic):
         "/admin/?facility=1",
         "javascript:alert(1)",
         "specialty=abc",
+        "specialty=%00&date_from=9999-99-99",
+        "\x00",
         "x" * 600,
     ],
 )
