@@ -79,7 +79,7 @@ class AppointmentNotActive(BookingError):
 
 
 class TooLateToCancel(BookingError):
-    """The visit is inside the cancel-notice window: only the clinic's phone can change it."""
+    """The visit is inside the cancel-notice window: only a call to the clinic can change it."""
 
     reason = "too_late"
 

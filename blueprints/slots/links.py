@@ -2,26 +2,22 @@
 
 Only a /slots search is ever linked: the value is parsed as a search query and the link is
 rebuilt from the parsed filters, so nothing else (another host, another path, markup) can
-come through it.
+come through it. The search results write it (templates/slots/search_days.html: the
+search's own query string, URL-encoded once more).
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
 from core.timeutil import local_today
 
-from .search_service import SearchQuery, parse_query
+from .search_service import parse_query
 
 BACK_MAX = 500
-
-
-def back_value(query: SearchQuery) -> str:
-    """What the search results put into `back`: the search's own query string."""
-    return urlencode(query.params())
 
 
 def search_back_url(raw: str | None) -> str:
