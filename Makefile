@@ -41,7 +41,10 @@ test-postgres: install
 		echo "== SKIPPED the PostgreSQL run: nothing listens on 127.0.0.1:5432"; \
 	fi
 
-test: lint test-sqlite test-postgres
+# The two databases' suites run side by side (much of their time is spent waiting on
+# Chromium, gunicorn and sockets); each one's output is printed whole when it ends.
+test: lint
+	$(MAKE) -j2 --output-sync=target test-sqlite test-postgres
 
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .

@@ -235,6 +235,33 @@ def measure(app, ids, today: date, days: int, runs: int, show_plans: bool) -> No
             print("   ", line)
 
 
+def measure_alternatives(app, ids, runs: int) -> None:
+    """The 409 page's alternatives (booking_service.alternatives_for): the free slots of the
+    same kind nearest to a taken one, for a taken slot early, mid-year and at the end."""
+    from blueprints.slots import booking_service as booking
+    from models.base import db, utcnow
+    from models.clinic import Slot
+
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        rules = booking.BookingRules.from_config(app.config)
+        now = utcnow()
+        print(f"\n{'409 alternatives (5 nearest)':<34} {'p50 / p95 ms':>17}")
+        ordered = Slot.select().where(Slot.staff == ids["staff_member"]).order_by(Slot.starts_at)
+        total = ordered.count()
+        for where, offset in (("early", total // 20), ("mid-year", total // 2), ("end", total - 2)):
+            taken = ordered.offset(offset).limit(1).get()
+            for kind, service in (("specialty", None), ("service", ids["service"])):
+                samples = []
+                for _ in range(runs):
+                    t0 = time.perf_counter()
+                    booking.alternatives_for(taken, service, rules, now)
+                    samples.append((time.perf_counter() - t0) * 1000)
+                p50, p95 = percentiles(samples)
+                print(f"{where + ', same ' + kind:<34} {p50:7.1f} / {p95:6.1f}")
+        db.close()
+
+
 def run(url: str, staff: int, days: int, runs: int, show_plans: bool) -> None:
     from app import create_app
     from core.timeutil import local_today
@@ -270,6 +297,7 @@ def run(url: str, staff: int, days: int, runs: int, show_plans: bool) -> None:
         f"(built in {built:.1f} s); {runs} runs per search, one page = 30 slots"
     )
     measure(app, ids, today, days, runs, show_plans)
+    measure_alternatives(app, ids, runs)
 
 
 def main() -> None:

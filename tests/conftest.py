@@ -38,7 +38,17 @@ def pytest_report_header(config):
 
 @pytest.fixture(scope="session", autouse=True)
 def compiled_translations():
-    """The .mo files are build output: compile them once so the English UI is testable."""
+    """The .mo files are build output: compile them once so the English UI is testable.
+
+    Skipped when they are newer than the catalogues (`make test` compiled them already, and
+    its two database runs must not rewrite a file the other one is reading)."""
+    catalogues = list((ROOT / "translations").glob("*/LC_MESSAGES/messages.po"))
+    if all(
+        po.with_suffix(".mo").exists()
+        and po.with_suffix(".mo").stat().st_mtime >= po.stat().st_mtime
+        for po in catalogues
+    ):
+        return
     subprocess.run(
         [
             sys.executable,

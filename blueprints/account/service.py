@@ -105,10 +105,11 @@ def _notice(account: Account, subject: str, what: str, to: str | None = None) ->
         to or account.email,
         subject,
         _(
-            "Dzień dobry,\n\n%(what)s\n\nJeśli to nie Ty, natychmiast skontaktuj się z "
-            "rejestracją %(clinic)s i zmień hasło.\n",
+            "Dzień dobry,\n\n%(what)s\n\nJeśli to nie Ty, natychmiast zadzwoń do "
+            "rejestracji %(clinic)s: %(phone)s, i zmień hasło.\n",
             what=what,
             clinic=_clinic(),
+            phone=current_app.config.get("ADMIN_CONTACT_PHONE", ""),
         ),
     )
 

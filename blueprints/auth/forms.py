@@ -11,6 +11,7 @@ import re
 import unicodedata
 from datetime import date
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -351,7 +352,9 @@ def resolve_locality_field(form: FlaskForm, choice: str) -> tuple[Locality | Non
                 _l("Wybierz miejscowość z listy poniżej.")
                 if candidates
                 else _l(
-                    "Nie znamy takiej miejscowości. Sprawdź pisownię lub zadzwoń do rejestracji."
+                    "Nie znamy takiej miejscowości. Sprawdź pisownię lub zadzwoń do "
+                    "rejestracji: %(phone)s.",
+                    phone=current_app.config.get("ADMIN_CONTACT_PHONE", ""),
                 )
             )
         else:

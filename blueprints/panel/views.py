@@ -60,6 +60,17 @@ def _load(appointment: Appointment) -> Appointment:
     return appointment
 
 
+def _mark_online_actions(
+    visits: list[Appointment], rules: booking.BookingRules, now
+) -> list[Appointment]:
+    """Give each visit `change_refusal`: empty when change and cancel are offered, else the
+    explanation (with the phone to call) shown instead of links that would be refused."""
+    for visit in visits:
+        error = booking.online_change_refusal(visit, rules, now)
+        visit.change_refusal = booking.message_for(error, rules) if error else ""
+    return visits
+
+
 def _visits(account: Account) -> list[Appointment]:
     dependants = Guardianship.select(Guardianship.patient).where(
         Guardianship.guardian == account.id
@@ -99,6 +110,7 @@ def reservations():
     upcoming = [a for a in visits if a.status == "booked" and a.slot.starts_at > now]
     upcoming.reverse()
     past = [a for a in visits if not (a.status == "booked" and a.slot.starts_at > now)]
+    _mark_online_actions(upcoming, booking.BookingRules.from_config(), now)
     audit.read("reservations", account.patient_id)
     return render(
         "panel/reservations.html",
@@ -114,6 +126,7 @@ def reservation(appointment_id: int):
     account = _me()
     appointment = _appointment_or_404(account, appointment_id)
     now = utcnow()
+    _mark_online_actions([appointment], booking.BookingRules.from_config(), now)
     return render(
         "panel/reservation.html",
         appointment=appointment,
@@ -206,6 +219,7 @@ def change(appointment_id: int):
             appointment=appointment,
             new_slot=new_slot,
             problem=problem,
+            warning=booking.cancel_window_warning(new_slot, rules, now),
         )
     if request.method == "POST":
         abort(400)

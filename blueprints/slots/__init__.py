@@ -4,4 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("slots", __name__)
 
-from . import reserve, search  # noqa: E402,F401
+from . import booking_service, reserve, search  # noqa: E402,F401
+
+# templates name the number to call about a visit through the same rule as the messages
+bp.add_app_template_global(booking_service.clinic_phone, "clinic_phone")

@@ -28,6 +28,8 @@ from models.booking import Appointment
 from models.clinic import Facility, ScheduleService, Service, Slot, StaffMember
 from models.patients import Patient
 
+from .search_service import nearest_free_slots
+
 MAX_ID = 2**31 - 1
 NOTE_MAX = 500
 
@@ -77,7 +79,13 @@ class AppointmentNotActive(BookingError):
 
 
 class TooLateToCancel(BookingError):
+    """The visit is inside the cancel-notice window: only a call to the clinic can change it."""
+
     reason = "too_late"
+
+    def __init__(self, phone: str = "") -> None:
+        super().__init__(self.reason)
+        self.phone = phone
 
 
 @dataclass(frozen=True)
@@ -187,6 +195,15 @@ def pick_service(slot: Slot, service_id: int | str | None) -> Service:
     raise SlotUnavailable("service_not_offered")
 
 
+def clinic_phone(facility: Facility | None = None) -> str:
+    """The number a patient calls about a visit: the facility's own, else the clinic's."""
+    if facility is not None and (facility.phone or "").strip():
+        return facility.phone.strip()
+    if has_app_context():
+        return current_app.config.get("ADMIN_CONTACT_PHONE", "")
+    return ""
+
+
 def _staff_and_facility_active(slot: Slot) -> bool:
     """A deactivated doctor or facility keeps its slots in the table, but none is bookable."""
     staff_ok = (
@@ -275,18 +292,30 @@ def describe(appointment: Appointment) -> dict[str, str]:
         "service": service.name,
         "patient": patient.full_name,
         "location": f"{facility.name}, {facility.street}, {facility.postal_code} {facility.city}",
+        "phone": clinic_phone(facility),
     }
 
 
-def _calendar(appointment: Appointment, cancelled: bool = False) -> dict[str, Any]:
+def visit_url(appointment: Appointment) -> str:
+    """The visit's page for links in e-mail (it asks for a login first). The path is one of
+    the stable public paths (/panel/reservations/<id>), so no request context is needed."""
+    base = current_app.config.get("BASE_URL", "") if has_app_context() else ""
+    return f"{base.rstrip('/')}/panel/reservations/{appointment.id}"
+
+
+def calendar_file(appointment: Appointment, cancelled: bool = False) -> dict[str, Any]:
+    """The visit as an .ics file (for mail and for the "Dodaj do kalendarza" download)."""
     info = describe(appointment)
+    description = _("Pacjent: %(patient)s", patient=info["patient"])
+    if info["phone"]:
+        description += "\n" + _("Telefon placówki: %(phone)s", phone=info["phone"])
     data = ics.visit_event(
         uid=_uid(appointment),
         starts_at=appointment.slot.starts_at,
         ends_at=appointment.slot.ends_at,
         summary=f"{info['service']} — {info['staff']}",
         location=info["location"],
-        description=_("Pacjent: %(patient)s", patient=info["patient"]),
+        description=description,
         cancelled=cancelled,
     )
     name = "odwolana-wizyta.ics" if cancelled else "wizyta.ics"
@@ -303,7 +332,9 @@ def _mail(account: Account, subject: str, intro: str, appointment: Appointment, 
         _("Świadczenie: %(service)s", service=info["service"]),
         _("Personel: %(staff)s", staff=info["staff"]),
         _("Miejsce: %(location)s", location=info["location"]),
+        _("Telefon placówki: %(phone)s", phone=info["phone"]),
         "",
+        _("Szczegóły wizyty (po zalogowaniu): %(url)s", url=visit_url(appointment)),
         _("Swoje wizyty zobaczysz w Panelu pacjenta."),
     ]
     queue_mail(account.email, subject, "\n".join(lines), attachments=attachments)
@@ -366,18 +397,68 @@ def book(
                 _("Potwierdzenie rezerwacji wizyty"),
                 _("Zarezerwowano wizytę."),
                 appointment,
-                [_calendar(appointment)],
+                [calendar_file(appointment)],
             )
     except pw.IntegrityError:
         raise SlotTaken() from None
     return appointment
 
 
+def within_cancel_window(starts_at: datetime, rules: BookingRules, now: datetime) -> bool:
+    """A visit starting this soon can no longer be cancelled or moved online."""
+    return starts_at < now + timedelta(hours=rules.cancel_notice_hours)
+
+
 def check_cancellable(appointment: Appointment, rules: BookingRules, now: datetime) -> None:
+    """Raise unless the visit may be cancelled or moved online now (the one rule behind the
+    panel's links, the cancel and change steps and the services that do the work)."""
     if appointment.status != "booked" or appointment.slot.starts_at <= now:
         raise AppointmentNotActive()
-    if appointment.slot.starts_at < now + timedelta(hours=rules.cancel_notice_hours):
-        raise TooLateToCancel()
+    if within_cancel_window(appointment.slot.starts_at, rules, now):
+        raise TooLateToCancel(clinic_phone(Facility.get_or_none(id=appointment.slot.facility_id)))
+
+
+def online_change_refusal(
+    appointment: Appointment, rules: BookingRules, now: datetime
+) -> BookingError | None:
+    """None when the visit may be changed and cancelled online now; otherwise why not."""
+    try:
+        check_cancellable(appointment, rules, now)
+    except BookingError as error:
+        return error
+    return None
+
+
+def cancel_window_warning(slot: Slot, rules: BookingRules, now: datetime) -> str:
+    """What to tell before booking (or moving into) a slot inside the cancel-notice window;
+    empty when the visit could still be cancelled online afterwards."""
+    if not within_cancel_window(slot.starts_at, rules, now):
+        return ""
+    phone = clinic_phone(Facility.get_or_none(id=slot.facility_id))
+    return _(
+        "Do wizyty zostało mniej niż %(hours)d godz. Tej wizyty nie odwołasz ani nie "
+        "zmienisz online; zadzwoń: %(phone)s.",
+        hours=rules.cancel_notice_hours,
+        phone=phone,
+    )
+
+
+def alternatives_for(
+    slot: Slot,
+    service_id: int | None,
+    rules: BookingRules,
+    now: datetime,
+    limit: int = 5,
+) -> list[Slot]:
+    """What to offer when `slot` cannot be booked: the bookable free slots of the same kind
+    nearest to its time, before or after it, in time order."""
+    return nearest_free_slots(
+        slot,
+        service=service_id,
+        limit=limit,
+        not_before=rules.earliest(now),
+        not_after=rules.latest(now),
+    )
 
 
 def _release(appointment: Appointment, status: str, now: datetime) -> None:
@@ -418,7 +499,7 @@ def cancel(
             _("Odwołanie wizyty"),
             _("Wizyta została odwołana."),
             appointment,
-            [_calendar(appointment, cancelled=True)],
+            [calendar_file(appointment, cancelled=True)],
         )
     appointment.status = "cancelled"
     appointment.active_slot = None
@@ -474,7 +555,7 @@ def change(
                 _("Zmiana terminu wizyty"),
                 _("Termin wizyty został zmieniony. Nowy termin:"),
                 moved,
-                [_calendar(moved), _calendar(appointment, cancelled=True)],
+                [calendar_file(moved), calendar_file(appointment, cancelled=True)],
             )
     except pw.IntegrityError:
         raise SlotTaken() from None
@@ -489,9 +570,10 @@ def message_for(error: BookingError, rules: BookingRules | None = None) -> str:
         return _("Ten termin jest już zajęty. Wybierz inny termin.")
     if isinstance(error, TooLateToCancel):
         return _(
-            "Wizytę można odwołać lub przełożyć najpóźniej %(hours)d godz. przed jej "
-            "rozpoczęciem. Zadzwoń do rejestracji.",
+            "Wizytę można odwołać lub przełożyć online najpóźniej %(hours)d godz. przed jej "
+            "rozpoczęciem. Tej wizyty nie odwołasz ani nie zmienisz online; zadzwoń: %(phone)s.",
             hours=rules.cancel_notice_hours,
+            phone=error.phone or clinic_phone(),
         )
     if isinstance(error, AppointmentNotActive):
         return _("Ta wizyta jest już odwołana, przeniesiona lub minęła.")

@@ -24,7 +24,7 @@ from models.clinic import Facility, Slot, Specialty, StaffMember
 
 from . import booking_service as booking
 from . import bp
-from .search_service import next_free_slots
+from .links import search_back_url
 
 TEMPLATE = "slots/reserve.html"
 TAKEN_TEMPLATE = "slots/reserve_unavailable.html"
@@ -69,25 +69,28 @@ def _load_related(slot: Slot) -> Slot:
     return slot
 
 
+def _back() -> dict[str, str]:
+    """The patient's search, carried through the steps as `back` (only ever a /slots URL)."""
+    url = search_back_url(request.values.get("back"))
+    return {"back_url": url, "back": url.partition("?")[2]}
+
+
 def _unavailable(slot: Slot, error: booking.BookingError, service_id: int | None):
-    """409: the slot cannot be booked; offer the next free slots of the same kind."""
+    """409: the slot cannot be booked; offer the free slots of the same kind nearest to it."""
     rules = booking.BookingRules.from_config()
-    now = utcnow()
-    alternatives = next_free_slots(slot, service=service_id, limit=10, now=rules.earliest(now))
-    latest = rules.latest(now)
-    if latest is not None:
-        alternatives = [s for s in alternatives if s.starts_at <= latest]
     return render(
         TAKEN_TEMPLATE,
         status=409,
         slot=_load_related(slot),
         message=booking.message_for(error, rules),
-        alternatives=alternatives[:5],
+        alternatives=booking.alternatives_for(slot, service_id, rules, utcnow()),
         service_id=service_id,
+        **_back(),
     )
 
 
 def _page(form: ReserveForm, slot: Slot, services, status: int = 200, problem: str = ""):
+    rules = booking.BookingRules.from_config()
     return render(
         TEMPLATE,
         status=status,
@@ -95,6 +98,8 @@ def _page(form: ReserveForm, slot: Slot, services, status: int = 200, problem: s
         slot=_load_related(slot),
         services=services,
         problem=problem,
+        warning=booking.cancel_window_warning(slot, rules, utcnow()),
+        **_back(),
     )
 
 

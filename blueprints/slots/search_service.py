@@ -409,16 +409,20 @@ def nearest_days(
     return sorted(days)
 
 
-def next_free_slots(
+def nearest_free_slots(
     slot: Slot,
     service: Service | int | None = None,
     limit: int = 5,
-    now: datetime | None = None,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
 ) -> list[Slot]:
-    """The next free future slots of the same kind as `slot` (for "this slot is taken"):
-    the same service when given, else the same specialty (or staff member, when the slot
-    has no specialty); always the same funding and mode. `slot` itself is never included."""
-    now = now or utcnow()
+    """The free slots of the same kind nearest in time to `slot` (for "this slot is taken"),
+    before or after it, between `not_before` (default now) and `not_after`, in time order.
+    Same kind: the same service when given, else the same specialty (or staff member, when
+    the slot has no specialty); always the same funding and mode. `slot` itself never.
+    Two index-ordered queries of at most `limit` rows each, one walking back from the slot's
+    time and one forward, so the cost follows `limit`, not the table."""
+    not_before = not_before or utcnow()
     service_id = service.id if isinstance(service, Service) else service
     filters: dict[str, object] = {"funding": slot.funding, "mode": slot.mode}
     if service_id is not None:
@@ -427,10 +431,26 @@ def next_free_slots(
         filters["specialty"] = slot.specialty_id
     else:
         filters["staff"] = slot.staff_id
-    select = _filtered(Slot.select(), lo=now, hi=None, **filters).where(Slot.id != slot.id)
-    slots = list(select.limit(limit))
-    attach_related(slots)
-    return slots
+    pivot = max(slot.starts_at, not_before)
+    before: list[Slot] = []
+    if slot.starts_at > not_before:
+        before = list(
+            _filtered(Slot.select(), lo=not_before, hi=pivot, **filters)
+            .where(Slot.id != slot.id)
+            .order_by(Slot.starts_at.desc(), Slot.id.desc())
+            .limit(limit)
+        )
+    after = list(
+        _filtered(Slot.select(), lo=pivot, hi=not_after, **filters)
+        .where(Slot.id != slot.id)
+        .limit(limit)
+    )
+    nearest = sorted(
+        before + after, key=lambda s: (abs((s.starts_at - slot.starts_at).total_seconds()), s.id)
+    )[:limit]
+    nearest.sort(key=lambda s: (s.starts_at, s.id))
+    attach_related(nearest)
+    return nearest
 
 
 # -- dependent choices ---------------------------------------------------------------

@@ -134,7 +134,7 @@ def test_search_reserve_log_in_confirm_change_and_cancel(page, mailbox, clinic):
     assert not Appointment.select().where(Appointment.active_slot == first.id).exists()
 
     # Odwołaj wizytę → confirm; the slot is free again
-    page.get_by_role("button", name="Odwołaj wizytę").click()
+    page.get_by_role("main").get_by_role("link", name=re.compile(r"^Odwołaj wizytę")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Odwołanie wizyty")
     assert_no_axe_violations(page)
     page.get_by_role("main").get_by_role("button", name="Odwołaj wizytę").click()

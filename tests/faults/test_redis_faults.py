@@ -37,14 +37,17 @@ def _server(tmp_path, storage: str) -> Gunicorn:
 
 
 def _attempt(base: str, n: int) -> int:
-    """A wrong login on a fresh connection; bounded by the client timeout (a hang fails)."""
-    visitor = Visitor(base, timeout=10)
+    """A wrong login on a fresh connection; bounded by the client timeout (a hang fails).
+
+    The bound is generous: on a busy 2-core CI machine an Argon2 check plus a few 0.5 s Redis
+    time-outs queued behind other requests takes seconds; a hang without time-outs is endless."""
+    visitor = Visitor(base, timeout=30)
     status, _headers, _page = visitor.post("/login", {"login": f"nikt{n}", "password": "złe"})
     return status
 
 
 def _attempts(base: str, count: int) -> list[int]:
-    with ThreadPoolExecutor(max_workers=6) as pool:
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         return list(pool.map(lambda n: _attempt(base, n), range(count)))
 
 

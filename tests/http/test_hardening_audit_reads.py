@@ -39,6 +39,7 @@ def _last_id(app) -> int:
         ("/panel/reservations", "read.reservations", ""),
         ("/panel/reservations/{appointment}", "read.appointment", "appointment"),
         ("/panel", "read.panel", ""),
+        ("/panel/reservations/{appointment}/calendar.ics", "read.calendar", "appointment"),
         ("/account", "read.account", "account"),
         ("/account/data", "read.personal_data", "patient"),
         ("/account/consents", "read.consents", "account"),
@@ -67,13 +68,13 @@ def test_another_patients_visit_is_404_and_audited_as_refused(app, client, world
     """ASVS V7.2.2 / V4.2.1: a 404 on another patient's object id is recorded (who, which id)."""
     before = _last_id(app)
     theirs = world["their_appointment"]
-    for suffix in ("", "/cancel", "/change"):
+    for suffix in ("", "/cancel", "/change", "/calendar.ics"):
         response = client.get(
             f"/panel/reservations/{theirs}{suffix}", environ_base={"REMOTE_ADDR": "192.0.2.45"}
         )
         assert response.status_code == 404
     events = _events_after(app, before)
-    assert [e.action for e in events] == ["access.refused"] * 3
+    assert [e.action for e in events] == ["access.refused"] * 4
     assert all(
         e.object_type == "appointment"
         and e.object_id == theirs

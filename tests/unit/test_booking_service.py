@@ -219,3 +219,37 @@ def test_ics_event_is_utc_and_parses():
     assert event.decoded("DTSTART").isoformat() == "2030-03-31T06:00:00+00:00"
     assert b"DTSTART:20300331T060000Z" in data
     assert str(event["UID"]) == "appointment-1@example"
+
+
+def test_one_rule_decides_online_change_and_cancel(clinic):
+    visit = _book(clinic, clinic["slots"][0])
+    starts = visit.slot.starts_at
+    assert booking.online_change_refusal(visit, RULES, clinic["now"]) is None
+    inside = starts - timedelta(hours=23)
+    refusal = booking.online_change_refusal(visit, RULES, inside)
+    assert isinstance(refusal, booking.TooLateToCancel)
+    assert booking.within_cancel_window(starts, RULES, inside)
+    assert not booking.within_cancel_window(starts, RULES, starts - timedelta(hours=25))
+    assert isinstance(
+        booking.online_change_refusal(visit, RULES, starts + timedelta(minutes=1)),
+        booking.AppointmentNotActive,
+    )
+
+
+def test_too_late_message_and_warning_carry_the_facility_phone(clinic):
+    clinic["fac"].phone = "+48 22 999 88 77"
+    clinic["fac"].save()
+    slot = clinic["slots"][0]
+    inside = slot.starts_at - timedelta(hours=5)
+    warning = booking.cancel_window_warning(slot, RULES, inside)
+    assert "zadzwoń: +48 22 999 88 77" in warning
+    assert booking.cancel_window_warning(slot, RULES, slot.starts_at - timedelta(days=2)) == ""
+    visit = _book(clinic, slot)
+    refusal = booking.online_change_refusal(visit, RULES, inside)
+    assert "+48 22 999 88 77" in booking.message_for(refusal, RULES)
+
+
+def test_alternatives_are_nearest_and_bookable(clinic):
+    taken = clinic["slots"][2]
+    offered = booking.alternatives_for(taken, None, RULES, clinic["now"], limit=2)
+    assert [s.id for s in offered] == [clinic["slots"][1].id, clinic["slots"][3].id]
