@@ -243,6 +243,9 @@ def test_back_link_is_only_ever_a_local_search(client, auth, clinic, back):
     """ASVS V5.1.5 redirects and links built from input go only to allowed local places."""
     login(auth, clinic["account"])
     response = client.get(f"/slots/{clinic['slots'][0].id}/reserve", query_string={"back": back})
+    if "\x00" in back:  # control characters are refused for every form at one place
+        assert response.status_code == 422
+        return
     assert response.status_code == 200
     (link,) = hrefs(response.get_data(as_text=True), "Wróć do wyszukiwania")
     assert link == "/slots" or link.startswith("/slots?")
