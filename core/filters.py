@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_date
+from flask_babel import format_currency, format_date
 
 from .timeutil import to_local
 
@@ -26,8 +27,13 @@ def long_date(value: date | datetime | None) -> str:
     return format_date(value, "EEEE, d MMMM y")
 
 
+def price(value: Decimal | None) -> str:
+    """A price in złoty as the locale writes it ("150,00 zł")."""
+    return format_currency(value, "PLN") if value is not None else ""
+
+
 def install(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
-        local_datetime=local_datetime, local_time=local_time, long_date=long_date
+        local_datetime=local_datetime, local_time=local_time, long_date=long_date, price=price
     )

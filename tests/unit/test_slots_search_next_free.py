@@ -1,4 +1,5 @@
-"""next_free_slots: the alternatives offered when a slot was taken."""
+"""next_free_slots: the alternatives offered when a slot was taken (only slots a service of
+their schedule fits)."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ def test_next_free_slots_are_same_specialty_and_visit_type_in_time_order(ctx):
     spec, other = f.specialty(), f.specialty()
     fac = f.facility()
     doc = f.staff(spec, fac)
-    taken = f.slot(doc, fac, _start(2), specialty=spec, booked=True)
-    later = f.slot(doc, fac, _start(4), specialty=spec)
-    sooner = f.slot(doc, fac, _start(3), specialty=spec)
-    f.slot(doc, fac, _start(3, 10), specialty=other)
-    f.slot(doc, fac, _start(3, 11), specialty=spec, funding="private")
-    f.slot(doc, fac, _start(3, 12), specialty=spec, mode="remote")
-    f.slot(doc, fac, _start(3, 13), specialty=spec, blocked=True)
-    f.slot(doc, fac, _start(3, 14), specialty=spec, booked=True)
-    f.slot(doc, fac, utcnow() - timedelta(hours=1), specialty=spec)
+    sched = f.schedule(doc, fac, services=[f.service(spec, private=True, remote=True)])
+    taken = f.slot(doc, fac, _start(2), specialty=spec, schedule=sched, booked=True)
+    later = f.slot(doc, fac, _start(4), specialty=spec, schedule=sched)
+    sooner = f.slot(doc, fac, _start(3), specialty=spec, schedule=sched)
+    f.slot(doc, fac, _start(3, 10), specialty=other, schedule=sched)
+    f.slot(doc, fac, _start(3, 11), specialty=spec, schedule=sched, funding="private")
+    f.slot(doc, fac, _start(3, 12), specialty=spec, schedule=sched, mode="remote")
+    f.slot(doc, fac, _start(3, 13), specialty=spec, schedule=sched, blocked=True)
+    f.slot(doc, fac, _start(3, 14), specialty=spec, schedule=sched, booked=True)
+    f.slot(doc, fac, utcnow() - timedelta(hours=1), specialty=spec, schedule=sched)
 
     result = next_free_slots(taken)
 
@@ -52,7 +54,8 @@ def test_next_free_slots_respect_the_limit(ctx):
     spec = f.specialty()
     fac = f.facility()
     doc = f.staff(spec, fac)
-    taken = f.slot(doc, fac, _start(1), specialty=spec, booked=True)
+    sched = f.schedule(doc, fac, services=[f.service(spec, private=True, remote=True)])
+    taken = f.slot(doc, fac, _start(1), specialty=spec, schedule=sched, booked=True)
     for day in range(2, 10):
-        f.slot(doc, fac, _start(day), specialty=spec)
+        f.slot(doc, fac, _start(day), specialty=spec, schedule=sched)
     assert len(next_free_slots(taken, limit=5)) == 5
