@@ -62,7 +62,10 @@ class ReserveForm(FlaskForm):
     )
     # radio buttons without a default: the patient chooses, nothing is preselected
     service = RadioField(
-        _l("Świadczenie"), coerce=booking.valid_id, validators=[_one_of_the_choices]
+        _l("Świadczenie"),
+        coerce=booking.valid_id,
+        validators=[_one_of_the_choices],
+        validate_choice=False,
     )
     referral_code = StringField(
         _l("Kod e-skierowania"), validators=[Length(max=60), _referral_format]
