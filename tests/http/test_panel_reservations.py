@@ -305,3 +305,10 @@ def test_change_with_a_bad_slot_id_is_404(client, booked, slot):
     response = client.post(path, data={"csrf_token": csrf_token(client, path), "slot": slot})
     assert response.status_code == 404
     assert Appointment.get_by_id(booked.id).status == "booked"
+
+
+def test_english_change_page_asks_to_reschedule_and_does_not_say_it_happened(client, booked):
+    client.post("/language", data={"lang": "en", "next": "/", "csrf_token": csrf_token(client)})
+    body = client.get(f"/panel/reservations/{booked.id}/change").get_data(as_text=True)
+    assert "Reschedule the visit" in body
+    assert "Visit rescheduled" not in body
