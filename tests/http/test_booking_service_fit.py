@@ -374,3 +374,17 @@ def test_a_move_into_a_slot_the_service_does_not_fit_is_refused(client, ctx, log
     response = client.post(path, data={"csrf_token": csrf_token(client, path), "slot": slots[3].id})
     assert response.status_code == 409
     assert Appointment.get_by_id(visit.id).status == "booked"
+
+
+def test_a_slot_whose_schedule_offers_nothing_that_fits_is_not_listed(client, clinic):
+    """Without filters too: an NFZ schedule offering only the private echo has no bookable
+    slot, while the slots of the other schedules stay listed."""
+    nfz_slot = clinic["nfz_slots"][0]
+    member, fac = nfz_slot.staff, nfz_slot.facility
+    echo_only = factories.schedule(member, fac, services=[clinic["echo"]], weekday=6)
+    dead = factories.slot(
+        member, fac, starts_at=nfz_slot.starts_at + timedelta(hours=6), schedule=echo_only
+    )
+    listed = reserve_ids(client.get("/slots").get_data(as_text=True))
+    assert dead.id not in listed
+    assert nfz_slot.id in listed and clinic["kids_slot"].id in listed
