@@ -151,7 +151,9 @@ def reserve(slot_id: int):
     if asked_service and chosen not in {s.id for s in fit.schedule_services(slot)}:
         abort(404)
     if asked_service and chosen not in {s.id for s in services}:
-        return _unavailable(slot, booking.SlotUnavailable("service_does_not_fit"), chosen)
+        fits_slot = chosen in {s.id for s in booking.services_for_slot(slot)}
+        error = booking.BookingRuleBroken("age") if fits_slot else None
+        return _unavailable(slot, error or booking.SlotUnavailable("service_does_not_fit"), chosen)
     if chosen is None and len(services) == 1:
         chosen = services[0].id
 
