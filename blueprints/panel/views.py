@@ -171,6 +171,7 @@ def change(appointment_id: int):
         new_slot = _new_slot_or_404(appointment, raw_slot)
         problem = ""
         status = 200
+        ends_at = None
         if request.method == "POST":
             try:
                 moved = booking.change(account, appointment, new_slot.id, rules=rules)
@@ -185,7 +186,7 @@ def change(appointment_id: int):
                 return redirect(url_for("panel.reservation", appointment_id=moved.id), 303)
         else:
             try:
-                booking.fitting_move(appointment, new_slot)
+                ends_at = booking.fitting_move(appointment, new_slot).run[-1].ends_at
                 booking.check_slot_open(new_slot, rules, now)
             except booking.BookingError as error:
                 problem = booking.message_for(error, rules)
@@ -196,6 +197,7 @@ def change(appointment_id: int):
             appointment=appointment,
             new_slot=new_slot,
             problem=problem,
+            ends_at=ends_at,
         )
     if request.method == "POST":
         abort(400)

@@ -340,6 +340,9 @@ def test_moving_a_30_minute_visit_takes_two_slots_and_frees_the_old_two(client, 
     assert booked.status_code == 303
     visit = Appointment.get()
     path = f"/panel/reservations/{visit.id}/change"
+    confirm = client.get(f"{path}?slot={slots[2].id}").get_data(as_text=True)
+    start, end = slots[2].starts_at, slots[3].ends_at
+    assert f"{to_local(start):%H:%M}–{to_local(end):%H:%M}" in confirm
     listing = client.get(path).get_data(as_text=True)
     # only 08:30 can start a 30-minute visit (08:30 + 08:45 free)
     offered = [int(x) for x in re.findall(r"change\?slot=(\d+)", listing)]
