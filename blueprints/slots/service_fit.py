@@ -26,7 +26,7 @@ from models.clinic import Schedule, ScheduleService, Service, Slot
 from models.patients import Patient
 
 MAX_RUN = 8  # a service needing more consecutive slots than this is not offered online
-REFERRAL_CODE = re.compile(r"^(\d{4}|\d{44})$")
+REFERRAL_CODE = re.compile(r"^([0-9]{4}|[0-9]{44})$")  # ASCII digits only
 
 
 # -- the parts of the rule -------------------------------------------------------------------
