@@ -43,14 +43,15 @@ def _one_of_the_choices(_form, field) -> None:
         raise StopValidation(_l("Wybierz świadczenie z listy."))
 
 
+REFERRAL_FORMAT = _l("Podaj kod e-skierowania: 4 cyfry (kod dostępu) albo 44 cyfry (klucz).")
+
+
 def _referral_format(form, field) -> None:
     """Asked only when the chosen service needs an e-referral (NFZ); the format is checked
     here, the need once more by booking_service.book."""
     field.data = fit.normalise_referral_code(field.data)
     if form.service.data in form.needs_referral and not fit.referral_code_valid(field.data):
-        raise StopValidation(
-            _l("Podaj kod e-skierowania: 4 cyfry (kod dostępu) albo 44 cyfry (klucz).")
-        )
+        raise StopValidation(REFERRAL_FORMAT)
 
 
 class ReserveForm(FlaskForm):
@@ -68,7 +69,8 @@ class ReserveForm(FlaskForm):
         validate_choice=False,
     )
     referral_code = StringField(
-        _l("Kod e-skierowania"), validators=[Length(max=60), _referral_format]
+        _l("Kod e-skierowania"),
+        validators=[Length(max=60, message=REFERRAL_FORMAT), _referral_format],
     )
     note = TextAreaField(
         _l("Uwagi dla rejestracji (nieobowiązkowe)"),

@@ -273,7 +273,9 @@ def test_a_30_minute_service_is_not_offered_where_the_next_slot_is_taken(client,
 # -- the e-referral -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", [None, "", "12a4", "123", "12345", "1" * 43, "1" * 45])
+@pytest.mark.parametrize(
+    "code", [None, "", "12a4", "123", "12345", "1" * 43, "1" * 45, "1\x00234", "9" * 5000]
+)
 def test_an_nfz_service_needing_a_referral_refuses_a_bad_code_with_422(client, logged_in, code):
     clinic = logged_in
     slot = clinic["nfz_slots"][0]
