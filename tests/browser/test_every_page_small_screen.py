@@ -1,4 +1,4 @@
-"""Every page of the app on a 360 px phone, JavaScript on and off.
+"""Every page of the app on a 360 px phone (and at 1280 px), JavaScript on and off.
 
 Fails on a page wider than the screen (horizontal scroll), on an interactive target smaller
 than 24×24 px (WCAG 2.2 2.5.8; inline links inside a sentence are the standard's exception),
@@ -28,6 +28,7 @@ from tests.fixtures_live import axe_violations
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 360, "height": 640}
+DESKTOP = {"width": 1280, "height": 800}
 # GET routes that are not pages a person opens: files, the language/cookie form targets.
 NOT_PAGES = {"static"}
 
@@ -191,8 +192,9 @@ def _log_in(page, login: str) -> None:
     page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
 
 
-def test_every_page_fits_a_360_px_screen_with_big_enough_targets(app, page, site):
-    page.set_viewport_size(PHONE)
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", "1280px"])
+def test_every_page_fits_the_screen_with_big_enough_targets(app, page, site, viewport):
+    page.set_viewport_size(viewport)
     visited: set[str] = set()
     problems: list[str] = []
 
