@@ -10,7 +10,7 @@ from blueprints.auth import service
 from models.accounts import Account
 from models.base import db
 from tests import factories
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, without_csrf
 
 NEW_PASSWORD = "nowe hasło do przychodni"
 
@@ -72,10 +72,9 @@ def test_reset_link_sets_a_new_password_once(app, client, auth, account, mailbox
 
 def test_answer_is_identical_for_known_and_unknown_addresses(client, account, mailbox):
     """ASVS V2.5.x the response never reveals whether the account exists."""
-    known = ask(client, "ewa@example.com").get_data(as_text=True)
-    unknown = ask(client, "nikt@example.com").get_data(as_text=True)
-    token = csrf_token(client)
-    assert known.replace(token, "") == unknown.replace(token, "")
+    known = ask(client, "ewa@example.com")
+    unknown = ask(client, "nikt@example.com")
+    assert without_csrf(known) == without_csrf(unknown)
     mailbox.wait_for(to="ewa@example.com")
     assert len(mailbox.messages) == 1
 
