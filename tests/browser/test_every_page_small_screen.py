@@ -175,6 +175,7 @@ def _patient_pages(site) -> list[str]:
 
 
 def _check(page, problems: list[str]) -> None:
+    page.wait_for_load_state("load")  # after a click the URL changes before the CSS is in
     result = page.evaluate(_MEASURE)
     where = page.url.split("?")[0].replace(page.url.split("/")[2], "")
     if result["scrollWidth"] > result["innerWidth"]:
