@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/wizyta_test
 export CHROMIUM_PATH ?= /usr/bin/chromium
 
-.PHONY: run test install translations lint test-sqlite test-postgres extract-messages bench clean
+.PHONY: run test install translations lint test-sqlite test-postgres extract-messages bench faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench: install
 	$(BIN)/python bench/generate_slots_bench.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 	$(BIN)/python bench/search_bench.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 	$(BIN)/python bench/booking_bench.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
+
+# SMTP down/slow/back, Redis killed/frozen, parallel SQLite writes: delivered/lost/refused.
+faults: install
+	$(BIN)/python bench/faults.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

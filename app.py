@@ -16,7 +16,7 @@ from core import filters
 from core.config import ConfigError, load_config
 from core.errors import install_error_pages
 from core.extensions import babel, csrf, limiter, login_manager, select_locale
-from core.mail import deliver_soon
+from core.mail_worker import deliver_soon
 from core.security import install_security_headers
 from models.base import db, make_database
 
@@ -49,7 +49,12 @@ def _redact(url: str) -> str:
 
 
 def _check_rate_limit_storage(app: Flask) -> None:
-    """A Redis URI that does not answer is a configuration error, said once at start-up."""
+    """Redis down at start-up is a warning, not a stop: the site serves with per-worker limits.
+
+    Refusing to start would leave gunicorn respawning workers that serve nothing; the
+    limiter's in-memory fallback keeps each worker to its share of every limit and goes
+    back to Redis by itself once it answers.
+    """
     uri = app.config["RATELIMIT_STORAGE_URI"]
     if uri.startswith("memory") or not app.config.get("RATELIMIT_ENABLED", True):
         return
@@ -59,7 +64,12 @@ def _check_rate_limit_storage(app: Flask) -> None:
         reachable = False
         log.debug("rate-limit storage check failed: %s", error)
     if not reachable:
-        _fail(f"cannot reach RATELIMIT_STORAGE_URI ({_redact(uri)})")
+        log.warning(
+            "RATELIMIT_STORAGE_URI (%s) does not answer: serving with per-worker in-memory "
+            "limits (1/%s of each) until it does",
+            _redact(uri),
+            app.config.get("WEB_CONCURRENCY") or 1,
+        )
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -99,7 +109,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
     _check_rate_limit_storage(app)
     login_manager.init_app(app)

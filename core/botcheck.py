@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from models.accounts import SpentChallenge
-from models.base import db, utcnow
+from models.base import utcnow, write_transaction
 
 from .tokens import TokenInvalid, make_token, read_token
 
@@ -148,7 +148,7 @@ def spend(nonce: str) -> bool:
     """Record the challenge as used; False if it was used before (a replay)."""
     now = utcnow()
     try:
-        with db.atomic():
+        with write_transaction():
             SpentChallenge.create(nonce=nonce[:64], at=now)
     except peewee.IntegrityError:
         return False

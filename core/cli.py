@@ -1,4 +1,4 @@
-"""`flask --app app …` commands: init-db, seed-demo, create-admin, generate-slots, send-mail."""
+"""`flask --app app …` commands: init-db, seed-demo, create-admin, generate-slots, mail."""
 
 from __future__ import annotations
 
@@ -96,6 +96,37 @@ def register_commands(app: Flask) -> None:
     def send_mail_command() -> None:
         """Send queued mail from the outbox; safe to run from cron."""
         from core.mail import flush_outbox
+        from core.mail_status import failed_messages
 
         sent, failed = flush_outbox(limit=1000)
         click.echo(f"Sent {sent} messages, {failed} failed (will be retried).")
+        given_up = len(failed_messages())
+        if given_up:
+            click.echo(f"{given_up} message(s) gave up after all attempts: see flask mail-failed.")
+
+    @app.cli.command("mail-failed")
+    def mail_failed_command() -> None:
+        """List messages that gave up after all attempts (resend with `flask resend-mail ID`)."""
+        from core.mail_status import failed_messages
+
+        rows = failed_messages()
+        if not rows:
+            click.echo("No failed messages.")
+            return
+        for msg in rows:
+            click.echo(
+                f"{msg.id}\t{msg.failed_at:%Y-%m-%d %H:%M} UTC\t{msg.to}\t{msg.subject}\t"
+                f"{msg.attempts} attempts\t{msg.last_error}"
+            )
+
+    @app.cli.command("resend-mail")
+    @click.argument("message_id", type=int)
+    def resend_mail_command(message_id: int) -> None:
+        """Queue an unsent message again with a fresh set of attempts, then flush."""
+        from core.mail import flush_outbox
+        from core.mail_status import resend
+
+        if not resend(message_id):
+            raise click.ClickException(f"no unsent message with id {message_id}")
+        sent, failed = flush_outbox(limit=1000)
+        click.echo(f"Message {message_id} queued again. Sent {sent} messages, {failed} failed.")

@@ -36,6 +36,16 @@ def _int(name: str, raw: str, minimum: int = 0) -> int:
     return value
 
 
+def _float(name: str, raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 0 < value <= 3600:
+        raise ConfigError(f"{name} must be between 0 and 3600 seconds, got {value}")
+    return value
+
+
 def _database_url(raw: str) -> str:
     scheme = urlparse(raw).scheme
     if scheme not in {"sqlite", "postgresql", "postgres", "postgresext"}:
@@ -80,6 +90,16 @@ _INT_SETTINGS: dict[str, int] = {
     "BOOKING_MIN_NOTICE_HOURS": 2,
     "CANCEL_MIN_NOTICE_HOURS": 24,
     "BOOKING_LIMIT_PER_SPECIALTY": 2,
+    # SMTP: connect and each command; the reply after the message body (RFC 5321 4.5.3.2).
+    "MAIL_TIMEOUT": 30,
+    "MAIL_DATA_TIMEOUT": 600,
+    "MAIL_POLL_SECONDS": 60,
+    # gunicorn's own default worker count; with Redis down each worker keeps 1/N of a limit.
+    "WEB_CONCURRENCY": 1,
+}
+# Seconds, fractions allowed.
+_FLOAT_SETTINGS: dict[str, float] = {
+    "RATELIMIT_STORAGE_TIMEOUT": 0.5,
 }
 _BOOL_SETTINGS: dict[str, bool] = {
     "MAIL_USE_TLS": False,
@@ -122,6 +142,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
     cfg: dict[str, Any] = {"WIZYTA_ENV": mode, "PRODUCTION": production}
     for name, default in _INT_SETTINGS.items():
         cfg[name] = _int(name, env[name]) if name in env else default
+    for name, default in _FLOAT_SETTINGS.items():
+        cfg[name] = _float(name, env[name]) if name in env else default
     for name, default in _BOOL_SETTINGS.items():
         cfg[name] = _bool(name, env[name]) if name in env else default
     for name, default in _STR_SETTINGS.items():
@@ -163,5 +185,12 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         BABEL_DEFAULT_LOCALE="pl",
         BABEL_DEFAULT_TIMEZONE="Europe/Warsaw",
         RATELIMIT_HEADERS_ENABLED=True,
+        # Redis down or hanging: answer from a per-worker memory store (core/extensions.py)
+        # after at most this timeout, and go back to Redis by itself when it answers again.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_STORAGE_OPTIONS={
+            "socket_connect_timeout": cfg["RATELIMIT_STORAGE_TIMEOUT"],
+            "socket_timeout": cfg["RATELIMIT_STORAGE_TIMEOUT"],
+        },
     )
     return cfg

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, Response, request
+import peewee
+from flask import Flask, Response, g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -25,6 +26,7 @@ TITLES = {
     422: _l("Nieprawidłowe dane"),
     429: _l("Za dużo prób"),
     500: _l("Błąd serwera"),
+    503: _l("Chwilowa przerwa"),
 }
 
 
@@ -92,6 +94,27 @@ def install_error_pages(app: Flask) -> None:
         status = error.code or 500
         message = messages.get(status, _("Nie udało się obsłużyć żądania."))
         return _page(status, message)
+
+    @app.errorhandler(peewee.OperationalError)
+    @app.errorhandler(peewee.InterfaceError)
+    def _database_unavailable(error: Exception):
+        """The database is down or refuses: a full page in the user's language, without it.
+
+        The layout asks who is logged in, which needs the database; this page is shown as
+        to a visitor, so it cannot fail for the same reason as the request it answers.
+        """
+        from flask_login import AnonymousUserMixin
+
+        log.error("Database unavailable on %s: %s", request.path, str(error).strip()[:300])
+        g._login_user = AnonymousUserMixin()
+        return _page(
+            503,
+            _(
+                "Nie możemy teraz połączyć się z bazą danych przychodni. Spróbuj ponownie "
+                "za chwilę — to, co już zapisałeś, jest bezpieczne."
+            ),
+            retry_after="30",
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

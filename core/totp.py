@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from models.accounts import Account, RecoveryCode
-from models.base import db, utcnow
+from models.base import utcnow, write_transaction
 
 from . import audit
 
@@ -186,7 +186,7 @@ def make_recovery_codes(account: Account) -> list[str]:
         "".join(secrets.choice(_RECOVERY_ALPHABET) for _i in range(_RECOVERY_LENGTH))
         for _n in range(RECOVERY_CODE_COUNT)
     ]
-    with db.atomic():
+    with write_transaction():
         RecoveryCode.delete().where(RecoveryCode.account == account.id).execute()
         RecoveryCode.insert_many(
             [{"account": account.id, "code_hash": _hash_recovery_code(c)} for c in codes]

@@ -47,3 +47,14 @@ def make_database(url: str) -> peewee.Database:
 
 def is_sqlite() -> bool:
     return isinstance(db.obj, peewee.SqliteDatabase)
+
+
+def write_transaction():
+    """A transaction that will write: on SQLite it takes the write lock at BEGIN (IMMEDIATE).
+
+    A deferred SQLite transaction that reads first and writes later cannot upgrade its lock
+    in WAL mode once another connection has written: it fails at once with "database is
+    locked" and the busy timeout never applies. Taking the lock at BEGIN makes the busy
+    timeout queue writers instead. Nested, it is a savepoint like db.atomic().
+    """
+    return db.atomic("IMMEDIATE") if is_sqlite() else db.atomic()

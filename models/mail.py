@@ -18,6 +18,12 @@ class OutboxMessage(BaseModel):
     next_attempt_at = pw.DateTimeField(default=utcnow)
     claimed_until = pw.DateTimeField(null=True)
     last_error = pw.CharField(max_length=500, default="")
+    # Made when the message is queued, so a resend after a crash mid-send carries the same
+    # Message-ID and the recipient's mail program can tell it is a duplicate.
+    message_id = pw.CharField(max_length=255, default="")
+    last_attempt_at = pw.DateTimeField(null=True, index=True)
+    # Set when the attempts are used up: staff see it (`flask mail-failed`) and can resend.
+    failed_at = pw.DateTimeField(null=True, index=True)
 
 
 MAIL_MODELS = [OutboxMessage]

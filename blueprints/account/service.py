@@ -24,7 +24,7 @@ from core.mail import queue_mail
 from core.passwords import hash_password, verify_password
 from core.tokens import TokenInvalid, is_bound_to, make_token, read_token
 from models.accounts import Account, Consent, ConsentRecord, RecoveryCode
-from models.base import db
+from models.base import write_transaction
 from models.clinic import Locality
 from models.patients import Patient
 
@@ -149,7 +149,7 @@ def update_personal_data(account: Account, data: PersonalData) -> None:
         "locality_id": data.locality.id,
     }
     changed = [name for name, value in new_values.items() if getattr(patient, name) != value]
-    with db.atomic():
+    with write_transaction():
         Patient.update({getattr(Patient, name): value for name, value in new_values.items()}).where(
             Patient.id == patient.id
         ).execute()
@@ -179,7 +179,7 @@ def request_email_change(account: Account, password: str, new_email: str) -> Non
     """
     check_password(account, password)
     new_email = new_email.strip().lower()
-    with db.atomic():
+    with write_transaction():
         Account.update(pending_email=new_email).where(Account.id == account.id).execute()
         account.pending_email = new_email
         token = make_token(
@@ -230,7 +230,7 @@ def confirm_email_change(token: str) -> Account:
     account, new_email = account_from_email_token(token)
     old_email = account.email
     try:
-        with db.atomic():
+        with write_transaction():
             taken = (
                 Account.select()
                 .where((peewee.fn.LOWER(Account.email) == new_email) & (Account.id != account.id))
@@ -271,7 +271,7 @@ def change_password(account: Account, current_password: str, new_password: str) 
     """
     check_password(account, current_password)
     new_hash = hash_password(new_password)
-    with db.atomic():
+    with write_transaction():
         Account.update(password_hash=new_hash, session_version=Account.session_version + 1).where(
             Account.id == account.id
         ).execute()
@@ -345,7 +345,7 @@ def set_consent(account: Account, consent: Consent, granted: bool, ip: str) -> b
         raise ConsentNotChangeable()
     if granted and not consent.active:
         raise ConsentRetired()
-    with db.atomic():
+    with write_transaction():
         last = (
             ConsentRecord.select()
             .where((ConsentRecord.account == account.id) & (ConsentRecord.consent == consent.id))
@@ -380,7 +380,7 @@ def pending_secret(account: Account, nonce: str) -> str:
 
 def enable_two_factor(account: Account, secret: str, code: str) -> list[str]:
     """Switch TOTP on after a right code for the new secret; returns 10 recovery codes."""
-    with db.atomic():
+    with write_transaction():
         if not totp_rules.confirm_new_secret(account, secret, code):
             raise WrongCode()
         codes = totp_rules.make_recovery_codes(account)
@@ -403,7 +403,7 @@ def _check_password_and_code(account: Account, password: str, code: str) -> None
 def regenerate_recovery_codes(account: Account, password: str, code: str) -> list[str]:
     """New codes replace all old ones; needs the password and a current code."""
     _check_password_and_code(account, password, code)
-    with db.atomic():
+    with write_transaction():
         codes = totp_rules.make_recovery_codes(account)
         _notice(
             account,
@@ -417,7 +417,7 @@ def regenerate_recovery_codes(account: Account, password: str, code: str) -> lis
 def disable_two_factor(account: Account, password: str, code: str) -> None:
     """ASVS V3.7.1 switching 2FA off needs the password and a current code."""
     _check_password_and_code(account, password, code)
-    with db.atomic():
+    with write_transaction():
         Account.update(totp_secret=None).where(Account.id == account.id).execute()
         RecoveryCode.delete().where(RecoveryCode.account == account.id).execute()
         account.totp_secret = None

@@ -19,7 +19,7 @@ from core.mail import queue_mail
 from core.passwords import hash_password, verify_password
 from core.tokens import TokenInvalid, is_bound_to, make_token, read_token
 from models.accounts import Account, Consent, ConsentRecord, IpBlock
-from models.base import db, utcnow
+from models.base import utcnow, write_transaction
 from models.clinic import Locality
 from models.patients import Patient
 
@@ -96,7 +96,7 @@ def record_ip_failure(ip: str, now: datetime | None = None) -> datetime | None:
     ip = ip[:45]
     cfg = current_app.config
     window = timedelta(minutes=cfg["IP_BLOCK_MINUTES"])
-    with db.atomic():
+    with write_transaction():
         IpBlock.update(failures=0, window_started_at=now).where(
             (IpBlock.ip == ip) & (IpBlock.window_started_at < now - window)
         ).execute()
@@ -139,7 +139,7 @@ def record_account_failure(account: Account, now: datetime | None = None) -> dat
     """One more consecutive failure; the LOGIN_MAX_FAILURES-th locks the account."""
     now = now or utcnow()
     cfg = current_app.config
-    with db.atomic():
+    with write_transaction():
         Account.update(failed_logins=Account.failed_logins + 1).where(
             Account.id == account.id
         ).execute()
@@ -363,7 +363,7 @@ def register(reg: Registration, ip: str, now: datetime | None = None) -> Account
     password_hash = hash_password(reg.password)  # always, so both answers take the same time
     email = reg.email.strip().lower()
     try:
-        with db.atomic():
+        with write_transaction():
             existing = Account.get_or_none(peewee.fn.LOWER(Account.email) == email)
             if existing is None and reg.pesel:
                 holder = Patient.get_or_none(Patient.pesel == reg.pesel)
@@ -443,7 +443,7 @@ def activate(token: str, now: datetime | None = None) -> Account:
     """ASVS V2.3.1 signed, expiring, single-use activation."""
     now = now or utcnow()
     account = account_from_activation(token)
-    with db.atomic():
+    with write_transaction():
         changed = (
             Account.update(activated_at=now)
             .where((Account.id == account.id) & Account.activated_at.is_null())
@@ -460,7 +460,7 @@ def resend_activation(email: str) -> None:
     email = (email or "").strip().lower()
     if not email or len(email) > 254:
         return
-    with db.atomic():
+    with write_transaction():
         account = Account.get_or_none(peewee.fn.LOWER(Account.email) == email)
         if account is not None and account.activated_at is None and not account.disabled:
             _queue_activation(account)
@@ -479,7 +479,7 @@ def request_password_reset(email: str) -> None:
     email = (email or "").strip().lower()
     if not email or len(email) > 254:
         return
-    with db.atomic():
+    with write_transaction():
         account = Account.get_or_none(peewee.fn.LOWER(Account.email) == email)
         if account is None or account.disabled:
             return
@@ -518,7 +518,7 @@ def reset_password(token: str, new_password: str, now: datetime | None = None) -
     now = now or utcnow()
     account = account_from_reset(token)
     new_hash = hash_password(new_password)
-    with db.atomic():
+    with write_transaction():
         changed = (
             Account.update(
                 password_hash=new_hash,

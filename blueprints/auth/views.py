@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core import botcheck
+from core import botcheck, mail_status
 from core.extensions import client_ip, configured_limit, limiter
 from core.htmx import render
 from core.login import end_session, start_session
@@ -186,14 +186,20 @@ def register():
         ),
         ip=client_ip(),
     )
+    session[REGISTRATION_MAIL] = g.get("queued_mail_ids", [])
     # shown back on the next page so a typo in the address is noticed at once
     session[REGISTERED_EMAIL] = form.email.data
     return redirect(url_for("auth.registered"), 303)
 
 
+REGISTRATION_MAIL = "registration_mail"
+
+
 @bp.get("/register/done")
 def registered():
-    return render("auth/registered.html", email=session.get(REGISTERED_EMAIL, ""))
+    """Says only what is true of the mail: sent, on its way, or not sent yet (SMTP down)."""
+    state = mail_status.delivery_state(session.get(REGISTRATION_MAIL, []))
+    return render("auth/registered.html", mail_state=state, email=session.get(REGISTERED_EMAIL, ""))
 
 
 # --- activation ---------------------------------------------------------------------------
@@ -254,12 +260,19 @@ def _email_request(send, answer: str, endpoint: str, title: str, intro: str):
 @limiter.limit(configured_limit("RESEND_RATE_LIMIT", "5 per hour"), methods=["POST"])
 def resend_activation():
     """Send a new activation link; the answer never says whether the address is known."""
+    answer = _(
+        "Jeśli w systemie jest nieaktywne konto z tym adresem, wysyłamy na niego nowy link "
+        "aktywacyjny. Jeśli nie dotrze w ciągu kilkunastu minut, sprawdź folder spam."
+    )
+    if request.method == "POST" and mail_status.sending_fails():
+        answer = _(
+            "Nie udało się jeszcze wysłać poczty: serwer poczty przychodni chwilowo nie "
+            "odpowiada. Jeśli w systemie jest nieaktywne konto z tym adresem, nowy link "
+            "aktywacyjny wyślemy automatycznie, gdy tylko zacznie działać."
+        )
     return _email_request(
         service.resend_activation,
-        _(
-            "Jeśli w systemie jest nieaktywne konto z tym adresem, wysłaliśmy na niego "
-            "nowy link aktywacyjny."
-        ),
+        answer,
         "auth.resend_activation",
         title=_("Wyślij nowy link aktywacyjny"),
         intro=_("Podaj adres e-mail użyty przy zakładaniu konta."),

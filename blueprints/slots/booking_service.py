@@ -23,7 +23,7 @@ from core import audit, ics
 from core.mail import queue_mail
 from core.timeutil import to_local
 from models.accounts import Account, Guardianship
-from models.base import db, is_sqlite, utcnow
+from models.base import is_sqlite, utcnow, write_transaction
 from models.booking import Appointment
 from models.clinic import Facility, ScheduleService, Service, Slot, StaffMember
 from models.patients import Patient
@@ -229,7 +229,7 @@ def _active_in_specialty(patient_id: int, specialty_id: int, now: datetime) -> i
 
 
 def _transaction():
-    return db.atomic("IMMEDIATE") if is_sqlite() else db.atomic()
+    return write_transaction()
 
 
 def _lock_patient(patient_id: int) -> None:
