@@ -30,7 +30,8 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 360, "height": 640}
 DESKTOP = {"width": 1280, "height": 800}
 # GET routes that are not pages a person opens: files, the language/cookie form targets.
-NOT_PAGES = {"static"}
+# Not pages: static files and the visit's .ics download (a file, tested over HTTP).
+NOT_PAGES = {"static", "panel.reservation_calendar"}
 
 _MEASURE = """() => {
   const doc = document.scrollingElement || document.documentElement;
