@@ -40,99 +40,77 @@ FACILITIES = [
     ("Filia Piaseczno", "ul. Kościuszki 12", "05-500", "Piaseczno", "+48 22 111 22 55"),
 ]
 
-# specialty -> [(service, minutes, nfz, private, remote, price, referral)]
-SPECIALTIES: dict[str, list[tuple[str, int, bool, bool, bool, str | None, bool]]] = {
+# specialty -> [(service, minutes, nfz, private, remote, price, referral, min age, max age)]
+# Prices are those of a Warsaw private clinic; an NFZ visit to a specialist needs an
+# e-referral (kardiolog, dermatolog, okulista, ortopeda), the GP, the paediatrician and the
+# gynaecologist do not. Children's services are on paediatric schedules only.
+ServiceRow = tuple[str, int, bool, bool, bool, str | None, bool, int | None, int | None]
+SPECIALTIES: dict[str, list[ServiceRow]] = {
     "Internista": [
-        ("Porada internistyczna", 15, True, True, False, "150.00", False),
-        ("Teleporada internistyczna", 15, True, False, True, None, False),
-        ("Wizyta kontrolna — wyniki badań", 15, True, False, False, None, False),
+        ("Porada internistyczna", 15, True, True, False, "180.00", False, 18, None),
+        ("Teleporada internistyczna", 15, True, False, True, None, False, 18, None),
+        ("Wizyta kontrolna — wyniki badań", 15, True, False, False, None, False, 18, None),
     ],
     "Pediatra": [
-        ("Porada pediatryczna — dziecko chore", 15, True, False, False, None, False),
-        ("Bilans zdrowego dziecka", 30, True, False, False, None, False),
-        ("Teleporada pediatryczna", 15, True, False, True, None, False),
+        ("Porada pediatryczna — dziecko chore", 15, True, True, False, "200.00", False, 0, 17),
+        ("Bilans zdrowego dziecka", 30, True, False, False, None, False, 0, 17),
+        ("Szczepienie obowiązkowe dziecka", 15, True, False, False, None, False, 0, 17),
+        ("Teleporada pediatryczna", 15, True, False, True, None, False, 0, 17),
     ],
     "Kardiolog": [
-        ("Konsultacja kardiologiczna", 30, True, True, False, "250.00", True),
-        ("Echo serca z opisem", 30, False, True, False, "300.00", False),
+        ("Konsultacja kardiologiczna", 30, True, True, False, "280.00", True, 18, None),
+        ("Echo serca z opisem", 30, False, True, False, "350.00", False, 18, None),
     ],
     "Dermatolog": [
-        ("Konsultacja dermatologiczna", 15, True, True, False, "220.00", True),
-        ("Dermatoskopia znamion", 30, False, True, False, "280.00", False),
+        ("Konsultacja dermatologiczna", 15, True, True, False, "250.00", True, None, None),
+        ("Dermatoskopia znamion", 30, False, True, False, "300.00", False, None, None),
     ],
     "Okulista": [
-        ("Konsultacja okulistyczna", 15, True, True, False, "200.00", False),
-        ("Dobór okularów", 15, False, True, False, "150.00", False),
+        ("Konsultacja okulistyczna", 15, True, True, False, "230.00", True, None, None),
+        ("Dobór okularów", 15, False, True, False, "150.00", False, None, None),
     ],
     "Ginekolog": [
-        ("Konsultacja ginekologiczna", 30, True, True, False, "230.00", False),
-        ("Cytologia", 15, True, False, False, None, False),
-        ("USG ginekologiczne", 30, False, True, False, "250.00", False),
+        ("Konsultacja ginekologiczna", 30, True, True, False, "260.00", False, None, None),
+        ("Cytologia", 15, True, False, False, None, False, 25, 64),
+        ("USG ginekologiczne", 30, False, True, False, "250.00", False, None, None),
     ],
     "Ortopeda": [
-        ("Konsultacja ortopedyczna", 15, True, True, False, "240.00", True),
-        ("Teleporada ortopedyczna", 15, False, True, True, "180.00", False),
+        ("Konsultacja ortopedyczna", 15, True, True, False, "270.00", True, None, None),
+        ("Teleporada ortopedyczna", 15, False, True, True, "200.00", False, None, None),
     ],
     "Szczepienia": [
-        ("Szczepienie przeciw grypie", 15, False, True, False, "90.00", False),
-        ("Szczepienie obowiązkowe dziecka", 15, True, False, False, None, False),
-        ("Szczepienie przeciw COVID-19", 15, True, False, False, None, False),
+        ("Szczepienie przeciw grypie", 15, False, True, False, "120.00", False, None, None),
+        ("Szczepienie przeciw COVID-19", 15, True, False, False, None, False, 12, None),
     ],
 }
 
-FIRST = [
-    "Anna",
-    "Piotr",
-    "Katarzyna",
-    "Tomasz",
-    "Magdalena",
-    "Paweł",
-    "Agnieszka",
-    "Marcin",
-    "Joanna",
-    "Krzysztof",
-    "Ewa",
-    "Michał",
-    "Monika",
-    "Jakub",
-    "Aleksandra",
-    "Łukasz",
-    "Barbara",
-    "Grzegorz",
-    "Zofia",
-    "Wojciech",
-    "Małgorzata",
-    "Andrzej",
-    "Beata",
-    "Rafał",
-    "Dorota",
-]
-LAST = [
-    "Nowak",
-    "Kowalska",
-    "Wiśniewski",
-    "Wójcik",
-    "Kamińska",
-    "Lewandowski",
-    "Zielińska",
-    "Szymański",
-    "Woźniak",
-    "Dąbrowski",
-    "Kozłowska",
-    "Jankowski",
-    "Mazur",
-    "Kwiatkowski",
-    "Krawczyk",
-    "Piotrowski",
-    "Grabowska",
-    "Nowakowski",
-    "Pawłowska",
-    "Michalski",
-    "Król",
-    "Wieczorek",
-    "Jabłońska",
-    "Wróbel",
-    "Majewski",
+# first name and surname of the same gender (Polish surnames in -ski/-cki change with it)
+STAFF_NAMES = [
+    ("Anna", "Nowak"),
+    ("Piotr", "Kowalski"),
+    ("Katarzyna", "Wiśniewska"),
+    ("Tomasz", "Wójcik"),
+    ("Magdalena", "Kamińska"),
+    ("Paweł", "Lewandowski"),
+    ("Agnieszka", "Zielińska"),
+    ("Marcin", "Szymański"),
+    ("Joanna", "Woźniak"),
+    ("Krzysztof", "Dąbrowski"),
+    ("Ewa", "Kozłowska"),
+    ("Michał", "Jankowski"),
+    ("Monika", "Mazur"),
+    ("Jakub", "Kwiatkowski"),
+    ("Aleksandra", "Krawczyk"),
+    ("Łukasz", "Piotrowski"),
+    ("Barbara", "Grabowska"),
+    ("Grzegorz", "Nowakowski"),
+    ("Zofia", "Pawłowska"),
+    ("Wojciech", "Michalski"),
+    ("Małgorzata", "Król"),
+    ("Andrzej", "Wieczorek"),
+    ("Beata", "Jabłońska"),
+    ("Rafał", "Wróbel"),
+    ("Dorota", "Majewska"),
 ]
 
 CONSENTS = [
@@ -215,14 +193,26 @@ def seed_demo(weeks: int = 8, rng_seed: int = 2026) -> list[str]:
                     remote=remote,
                     price=Decimal(price) if price else None,
                     requires_referral=referral,
+                    min_age=min_age,
+                    max_age=max_age,
                 )
-                for name, minutes, nfz, private, remote, price, referral in services
+                for (
+                    name,
+                    minutes,
+                    nfz,
+                    private,
+                    remote,
+                    price,
+                    referral,
+                    min_age,
+                    max_age,
+                ) in services
             ]
         specialties = list(services_by_specialty)
         staff_count = 0
         for i in range(25):
             specialty = specialties[i % len(specialties)]
-            first, last = FIRST[i], LAST[(i * 7) % len(LAST)]
+            first, last = STAFF_NAMES[i]
             title = "" if specialty.name == "Szczepienia" and i % 2 else "lek. med."
             staff = StaffMember.create(first_name=first, last_name=last, title=title)
             staff_count += 1
@@ -256,7 +246,7 @@ def seed_demo(weeks: int = 8, rng_seed: int = 2026) -> list[str]:
                         start_time=time(start_hour + 4, 0),
                         end_time=time(start_hour + 5, 0),
                         slot_minutes=15,
-                        funding="nfz",
+                        funding="nfz" if any(s.nfz for s in remote) else "private",
                         mode="remote",
                         valid_from=schedule.valid_from,
                     )

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_date, format_decimal
+from flask_babel import format_currency, format_date
 
 from .timeutil import to_local
 
@@ -27,13 +27,13 @@ def long_date(value: date | datetime | None) -> str:
     return format_date(value, "EEEE, d MMMM y")
 
 
-def amount(value: Decimal | float | None) -> str:
-    """A price with two decimals in the reader's locale (300,00 in Polish, 300.00 in English)."""
-    return format_decimal(value, format="#,##0.00") if value is not None else ""
+def price(value: Decimal | None) -> str:
+    """A price in złoty as the locale writes it ("150,00 zł")."""
+    return format_currency(value, "PLN") if value is not None else ""
 
 
 def install(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
-        local_datetime=local_datetime, local_time=local_time, long_date=long_date, amount=amount
+        local_datetime=local_datetime, local_time=local_time, long_date=long_date, price=price
     )

@@ -31,9 +31,23 @@ class Appointment(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     cancelled_at = pw.DateTimeField(null=True)
     moved_to = pw.ForeignKeyField("self", null=True, on_delete="SET NULL")
+    # the e-referral ("e-skierowanie"): a 4-digit access code or the 44-digit key
+    referral_code = pw.CharField(max_length=44, default="")
 
     class Meta:
         indexes = ((("patient", "status"), False),)
 
 
-BOOKING_MODELS = [Appointment]
+class AppointmentSlot(BaseModel):
+    """Every slot a visit holds: one, or several consecutive ones for a longer service.
+
+    `active_slot` equals `slot` while the visit holds it and is NULL afterwards; its unique
+    index guards every held slot (not only the first) against a second active booking.
+    """
+
+    appointment = pw.ForeignKeyField(Appointment, backref="held_slots", on_delete="CASCADE")
+    slot = pw.ForeignKeyField(Slot, on_delete="RESTRICT")
+    active_slot = pw.ForeignKeyField(Slot, null=True, unique=True, on_delete="RESTRICT")
+
+
+BOOKING_MODELS = [Appointment, AppointmentSlot]

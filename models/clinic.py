@@ -40,6 +40,9 @@ class Service(BaseModel):
     price = pw.DecimalField(max_digits=8, decimal_places=2, null=True)
     requires_referral = pw.BooleanField(default=False)
     active = pw.BooleanField(default=True)
+    # the patient's age in whole years on the day of the visit, both ends inclusive
+    min_age = pw.SmallIntegerField(null=True)
+    max_age = pw.SmallIntegerField(null=True)
 
 
 class StaffMember(BaseModel):

@@ -4,31 +4,71 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import peewee as pw
+from playhouse.migrate import SchemaMigrator, migrate
+
 from . import ALL_MODELS
 from .base import db
+from .booking import Appointment, AppointmentSlot
+from .mail import OutboxMessage
 from .meta import SchemaVersion
 
-# Each later change appends a function; its position (1-based) is the version it brings.
-# A migration receives the database and uses playhouse.migrate for ALTERs.
-MIGRATIONS: list[Callable[[object], None]] = []
+
+def _migrator(database) -> SchemaMigrator:
+    return SchemaMigrator.from_database(getattr(database, "obj", None) or database)
+
+
+def _add_columns(database, table: str, columns: dict[str, pw.Field]) -> None:
+    """Add the columns the table lacks (a database half-way between versions gets the rest)."""
+    present = {column.name for column in database.get_columns(table)}
+    migrator = _migrator(database)
+    migrate(
+        *(
+            migrator.add_column(table, name, field)
+            for name, field in columns.items()
+            if name not in present
+        )
+    )
+
+
+def _service_age_range(database) -> None:
+    """Services get an optional age range (children's services for children)."""
+    age = {"min_age": pw.SmallIntegerField(null=True), "max_age": pw.SmallIntegerField(null=True)}
+    _add_columns(database, "service", age)
+
+
+def _appointment_referral_code(database) -> None:
+    """A visit keeps the e-referral code the patient gave when booking."""
+    code = pw.CharField(max_length=44, default="")
+    _add_columns(database, "appointment", {"referral_code": code})
+
+
+def _appointment_slots_backfill(database) -> None:
+    """The held-slot table (created by create_tables) gets a row for every active visit."""
+    rows = Appointment.select(Appointment.id, Appointment.slot).where(
+        Appointment.active_slot.is_null(False)
+    )
+    for appointment_id, slot_id in rows.tuples():
+        AppointmentSlot.insert(
+            appointment=appointment_id, slot=slot_id, active_slot=slot_id
+        ).on_conflict_ignore().execute()
 
 
 def _outbox_message_id_and_failure(database) -> None:
     """Outbox: a Message-ID fixed at queue time, the last attempt, and given-up messages."""
-    from playhouse.migrate import SchemaMigrator, migrate
-
-    from .mail import OutboxMessage
-
-    migrator = SchemaMigrator.from_database(getattr(database, "obj", None) or database)
     fields = OutboxMessage._meta.fields
-    migrate(
-        migrator.add_column("outbox_message", "message_id", fields["message_id"]),
-        migrator.add_column("outbox_message", "last_attempt_at", fields["last_attempt_at"]),
-        migrator.add_column("outbox_message", "failed_at", fields["failed_at"]),
-    )
+    names = ("message_id", "last_attempt_at", "failed_at")
+    _add_columns(database, "outbox_message", {name: fields[name] for name in names})
 
 
-MIGRATIONS.append(_outbox_message_id_and_failure)
+# Each later change appends a function; its position (1-based) is the version it brings.
+# A migration receives the database and uses playhouse.migrate for ALTERs.
+MIGRATIONS: list[Callable[[object], None]] = [
+    _service_age_range,
+    _appointment_referral_code,
+    _appointment_slots_backfill,
+    _outbox_message_id_and_failure,
+]
 
 BASE_VERSION = 1
 

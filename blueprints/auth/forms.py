@@ -43,6 +43,25 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+_SEPARATORS = re.compile(r"[\s\u00a0\u2007\u202f\-\u2010-\u2015]")
+
+
+def normalize_pesel(value):
+    """A PESEL pasted as "850 1010 1235" or "85-10-10-12-35" is the same 11 digits."""
+    if not isinstance(value, str):
+        return value
+    compact = _SEPARATORS.sub("", value)
+    return compact if compact.isdigit() else value.strip()
+
+
+def normalize_postal_code(value):
+    """ "05 500", "05500" and " 05-500 " are all the postal code 05-500."""
+    if not isinstance(value, str):
+        return value
+    m = re.fullmatch(r"\s*(\d{2})[\s\u00a0\-\u2010-\u2015]*(\d{3})\s*", value)
+    return f"{m.group(1)}-{m.group(2)}" if m else value.strip()
+
+
 def _clean_text(form, field) -> None:
     """Refuse broken encodings and control characters in any text field."""
     value = field.data
@@ -55,7 +74,12 @@ def _clean_text(form, field) -> None:
 
 
 def _text(
-    label, max_length: int, required: bool | None = True, pattern: str | None = None, message=None
+    label,
+    max_length: int,
+    required: bool | None = True,
+    pattern: str | None = None,
+    message=None,
+    normalize=_strip,
 ):
     # required=None: no Optional(), so the form's own validate_<name> runs on empty input too.
     validators: list = []
@@ -69,7 +93,7 @@ def _text(
     ]
     if pattern:
         validators.append(Regexp(pattern, message=message or _l("Nieprawidłowy format.")))
-    return StringField(label, validators=validators, filters=[_strip])
+    return StringField(label, validators=validators, filters=[normalize])
 
 
 def parse_birth_date(text: str) -> date | None:
@@ -142,7 +166,11 @@ def flat_number_field() -> StringField:
 
 def postal_code_field() -> StringField:
     return _text(
-        _l("Kod pocztowy"), 6, pattern=POSTAL_RE, message=_l("Kod pocztowy w formacie 00-000.")
+        _l("Kod pocztowy"),
+        6,
+        pattern=POSTAL_RE,
+        message=_l("Kod pocztowy w formacie 00-000."),
+        normalize=normalize_postal_code,
     )
 
 
@@ -206,14 +234,24 @@ class NewPasswordForm(NewPasswordChecks, FlaskForm):
     )
 
 
+def _botcheck_answer_field() -> StringField:
+    return StringField(_l("Pytanie kontrolne"), filters=[_strip])
+
+
 class RegistrationForm(FlaskForm):
     """DESIGN §4 field names; `consent_<id>` fields are added per clinic by `registration_form`."""
 
     first_name = first_name_field()
     last_name = last_name_field()
-    pesel = _text(_l("PESEL"), 11, required=None)
+    pesel = _text(_l("PESEL"), 11, required=None, normalize=normalize_pesel)
     no_pesel = BooleanField(_l("Nie mam numeru PESEL"))
     birth_date = _text(_l("Data urodzenia"), 10, required=None)
+    street = street_field()
+    house_number = house_number_field()
+    flat_number = flat_number_field()
+    postal_code = postal_code_field()
+    locality = locality_field()
+    locality_choice = HiddenField()
     email = _text(
         _l("Adres e-mail"),
         254,
@@ -226,7 +264,7 @@ class RegistrationForm(FlaskForm):
         64,
         pattern=LOGIN_RE,
         message=_l(
-            "Login: 3–64 znaki — litery bez polskich znaków, cyfry, kropka, myślnik, podkreślenie."
+            "Od 3 do 64 znaków: litery bez polskich znaków, cyfry, kropka, myślnik, podkreślenie."
         ),
     )
     password = PasswordField(
@@ -239,16 +277,10 @@ class RegistrationForm(FlaskForm):
         validators=[DataRequired(_l("Powtórz hasło."))],
         widget=PasswordInput(hide_value=False),
     )
-    street = street_field()
-    house_number = house_number_field()
-    flat_number = flat_number_field()
-    postal_code = postal_code_field()
-    locality = locality_field()
-    locality_choice = HiddenField()
     website = StringField(_l("Nie wypełniaj tego pola"), filters=[_strip])
     botcheck_challenge = HiddenField()
     botcheck_solution = HiddenField()
-    botcheck_answer = StringField(_l("Pytanie kontrolne"), filters=[_strip])
+    botcheck_answer = _botcheck_answer_field()
 
     consent_fields: list[tuple[object, BooleanField]] = []
     derived_birth_date: date | None = None
@@ -275,7 +307,7 @@ class RegistrationForm(FlaskForm):
             raise ValidationError(_l("Bez numeru PESEL podaj datę urodzenia."))
         born = parse_birth_date(field.data)
         if born is None:
-            raise ValidationError(_l("Podaj datę w formacie RRRR-MM-DD."))
+            raise ValidationError(_l("Podaj prawidłową datę urodzenia."))
         if born > date.today() or born.year < 1900:
             raise ValidationError(_l("Podaj prawdziwą datę urodzenia."))
 
@@ -336,6 +368,8 @@ def registration_form(consents, **kwargs) -> RegistrationForm:
             f"consent_{consent.id}",
             BooleanField(consent.title, validators=validators),
         )
+    # created after the consents, so the bot question follows them as it does on the page
+    ClinicRegistrationForm.botcheck_answer = _botcheck_answer_field()
     form = ClinicRegistrationForm(**kwargs)
     form.consent_fields = [(c, form[f"consent_{c.id}"]) for c in consents]
     return form

@@ -581,9 +581,11 @@ def request_password_reset(email: str, ip: str | None = None) -> None:
             account.email,
             _("Ustawienie nowego hasła w e-Rejestracji"),
             _(
-                "Dzień dobry,\n\naby ustawić nowe hasło, otwórz link:\n%(link)s\n\n"
+                "Dzień dobry,\n\nTwój login w e-Rejestracji: %(login)s\n\n"
+                "Aby ustawić nowe hasło, otwórz link:\n%(link)s\n\n"
                 "Link jest ważny %(hours)s godz. i działa jeden raz. Jeśli to nie Ty prosisz "
                 "o zmianę hasła, zignoruj tę wiadomość — hasło pozostanie bez zmian.\n",
+                login=account.login,
                 link=link,
                 hours=current_app.config["RESET_MAX_AGE_HOURS"],
             ),

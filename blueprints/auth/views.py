@@ -33,6 +33,7 @@ from .forms import (
 log = logging.getLogger("wizyta.auth")
 
 PENDING = "pending_2fa"
+REGISTERED_EMAIL = "registered_email"
 PENDING_SECONDS = 300
 # Fields that validate on their own when the user leaves them (htmx `change`).
 VALIDATED_FIELDS = (
@@ -123,7 +124,15 @@ def _derive(form) -> None:
 def _render_register(form, status: int, challenge=None, candidates=(), block=None):
     if challenge is not None:
         form.botcheck_answer.label.text = challenge.question
-    hint = strength_hint(form.password.data) if form.password.data else ""
+        form.botcheck_answer.summary_label = _("Pytanie kontrolne")
+    # a full page re-render empties the password fields: a strength note would describe
+    # text that is no longer there, so it asks for the password again instead
+    if not form.password.data:
+        hint = ""
+    elif block is not None:
+        hint = strength_hint(form.password.data)
+    else:
+        hint = _("Ze względów bezpieczeństwa wpisz hasło ponownie (oba pola).")
     return render(
         "auth/register.html",
         block=block,
@@ -216,6 +225,8 @@ def register():
         ip=client_ip(),
     )
     session[REGISTRATION_MAIL] = g.get("queued_mail_ids", [])
+    # shown back on the next page so a typo in the address is noticed at once
+    session[REGISTERED_EMAIL] = form.email.data
     return redirect(url_for("auth.registered"), 303)
 
 
@@ -226,7 +237,7 @@ REGISTRATION_MAIL = "registration_mail"
 def registered():
     """Says only what is true of the mail: sent, on its way, or not sent yet (SMTP down)."""
     state = mail_status.delivery_state(session.get(REGISTRATION_MAIL, []))
-    return render("auth/registered.html", mail_state=state)
+    return render("auth/registered.html", mail_state=state, email=session.get(REGISTERED_EMAIL, ""))
 
 
 # --- activation ---------------------------------------------------------------------------
@@ -362,7 +373,11 @@ def _refusal_message(error: service.LoginRefused) -> str:
         )
     if isinstance(error, service.SecondFactorFailed):
         return _("Nieprawidłowy kod. Spróbuj ponownie.")
-    return _("Nieprawidłowy login lub hasło.")
+    return _(
+        "Nieprawidłowy login lub hasło. Po %(n)s nieudanych próbach z rzędu konto zostaje "
+        "czasowo zablokowane.",
+        n=current_app.config["LOGIN_MAX_FAILURES"],
+    )
 
 
 @bp.errorhandler(input_guard.ControlCharacters)
@@ -424,8 +439,11 @@ def login():
             "block": through_block,
         }
         return redirect(url_for("auth.login_code"), 303)
+    first_login = account.last_login_at is None
     service.login_succeeded(account, ip, through_lock=through_lock, through_ip_block=through_block)
     start_session(account)
+    if first_login:
+        flash(_("Witamy w e-Rejestracji!"), "welcome")
     return redirect(next_path, 303)
 
 

@@ -7,14 +7,15 @@ query: another patient's visit is a 404 (ASVS V4.2.1).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.slots import booking_service as booking
-from blueprints.slots.search_service import Cursor, SearchQuery, attach_related, page_query
+from blueprints.slots.search import search_response
+from blueprints.slots.search_service import SearchQuery, attach_related, parse_query
 from core import audit
 from core.htmx import render
 from core.timeutil import local_today, to_local
@@ -26,8 +27,8 @@ from models.patients import Patient
 
 from . import bp
 
-CHANGE_PAGE_SIZE = 20
-SEARCH_DAYS = 92
+CHANGE_FILTERS = ("staff", "facility", "date_from", "date_to")
+FIXED_FILTERS = ("service", "visit_type")
 
 
 def _me() -> Account:
@@ -168,7 +169,7 @@ def _new_slot_or_404(appointment: Appointment, raw: str | None) -> Slot:
 
 @bp.route("/reservations/<int:appointment_id>/change", methods=["GET", "POST"])
 def change(appointment_id: int):
-    """GET: the next free slots of the same service (keyset pages), or with `slot` the
+    """GET: the slot search limited to where the visit's service fits, or with `slot` the
     confirmation of one; POST with `slot`: move the visit there."""
     account = _me()
     appointment = _appointment_or_404(account, appointment_id)
@@ -182,8 +183,6 @@ def change(appointment_id: int):
             status=409,
             appointment=appointment,
             problem=booking.message_for(error, rules),
-            slots=[],
-            next_url=None,
         )
 
     raw_slot = request.values.get("slot")
@@ -191,6 +190,7 @@ def change(appointment_id: int):
         new_slot = _new_slot_or_404(appointment, raw_slot)
         problem = ""
         status = 200
+        ends_at = None
         if request.method == "POST":
             try:
                 moved = booking.change(account, appointment, new_slot.id, rules=rules)
@@ -205,10 +205,7 @@ def change(appointment_id: int):
                 return redirect(url_for("panel.reservation", appointment_id=moved.id), 303)
         else:
             try:
-                if appointment.service_id not in {
-                    s.id for s in booking.services_for_slot(new_slot)
-                }:
-                    raise booking.SlotUnavailable("service_not_offered")
+                ends_at = booking.fitting_move(appointment, new_slot).run[-1].ends_at
                 booking.check_slot_open(new_slot, rules, now)
             except booking.BookingError as error:
                 problem = booking.message_for(error, rules)
@@ -220,48 +217,37 @@ def change(appointment_id: int):
             new_slot=new_slot,
             problem=problem,
             warning=booking.cancel_window_warning(new_slot, rules, now),
+            ends_at=ends_at,
         )
     if request.method == "POST":
         abort(400)
-
-    today = local_today()
-    query = SearchQuery(
-        date_from=today,
-        date_to=today + timedelta(days=SEARCH_DAYS - 1),
-        service=appointment.service_id,
-        visit_type=appointment.slot.funding,
-    )
-    cursor = Cursor.decode(request.args.get("after"))
-    select = page_query(
+    query, errors = _change_query(appointment)
+    return search_response(
+        "panel/change.html",
         query,
-        cursor=cursor,
-        now=rules.earliest(now),
-        not_after=rules.latest(now),
-        page_size=CHANGE_PAGE_SIZE,
-    ).where(Slot.id != appointment.slot_id)
-    slots = list(select)
-    next_url = None
-    if len(slots) > CHANGE_PAGE_SIZE:
-        slots = slots[:CHANGE_PAGE_SIZE]
-        last = slots[-1]
-        next_url = url_for(
+        errors,
+        lambda params: url_for(
             "panel.change",
             appointment_id=appointment.id,
-            after=Cursor(last.starts_at, last.id).encode(),
-        )
-    attach_related(slots)
-    days: list[tuple[object, list[Slot]]] = []
-    for slot in slots:
-        day = to_local(slot.starts_at).date()
-        if not days or days[-1][0] != day:
-            days.append((day, []))
-        days[-1][1].append(slot)
-    return render(
-        "panel/change.html",
-        block="change_results",
+            **{k: v for k, v in params.items() if k not in FIXED_FILTERS},
+        ),
         appointment=appointment,
         problem="",
-        days=days,
-        slots=slots,
-        next_url=next_url,
+        search_url=url_for("panel.change", appointment_id=appointment.id),
+        search_fields=CHANGE_FILTERS,
+        slot_href=lambda slot: url_for("panel.change", appointment_id=appointment.id, slot=slot.id),
+        slot_action=_("Wybierz"),
     )
+
+
+def _change_query(appointment: Appointment) -> tuple[SearchQuery, dict[str, str]]:
+    """The /slots search limited to the visit: its service (which must fit the slot) and
+    funding are fixed; staff, facility and dates are the patient's filters, the dates
+    starting at the visit's day."""
+    today = local_today()
+    args = {name: request.args.get(name, "") for name in CHANGE_FILTERS}
+    if not args["date_from"].strip():
+        args["date_from"] = max(to_local(appointment.slot.starts_at).date(), today).isoformat()
+    query, errors = parse_query(args, today)
+    fixed = replace(query, service=appointment.service_id, visit_type=appointment.slot.funding)
+    return fixed, errors

@@ -55,3 +55,9 @@ def accept_cookie_notice():
         secure=request.is_secure,
     )
     return response
+
+
+@bp.get("/help", endpoint="help")
+def help_page():
+    """Pomoc: how to register, log in, book, change and cancel; what messages mean; cookies."""
+    return render("public/help.html")

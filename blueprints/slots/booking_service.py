@@ -1,7 +1,9 @@
 """Booking rules as plain functions: book, cancel and change a visit, each in one transaction.
 
-The single-booking guarantee rests on the database: the unique index on
-`Appointment.active_slot` and a conditional `UPDATE slot SET booked = true WHERE NOT booked`.
+The single-booking guarantee rests on the database: the unique indexes on
+`Appointment.active_slot` and `AppointmentSlot.active_slot` (every slot a visit holds; a
+service longer than one slot holds the consecutive slots it needs, taken in the same
+transaction) and a conditional `UPDATE slot SET booked = true WHERE NOT booked`.
 On SQLite the transaction starts with BEGIN IMMEDIATE (writers queue on the busy timeout
 instead of failing on a lock upgrade); on PostgreSQL the patient's row is locked so the
 per-specialty limit cannot be beaten by two parallel requests. An IntegrityError is caught
@@ -24,10 +26,11 @@ from core.mail import queue_mail
 from core.timeutil import to_local
 from models.accounts import Account, Guardianship
 from models.base import is_sqlite, utcnow, write_transaction
-from models.booking import Appointment
-from models.clinic import Facility, ScheduleService, Service, Slot, StaffMember
+from models.booking import Appointment, AppointmentSlot
+from models.clinic import Facility, Service, Slot, StaffMember
 from models.patients import Patient
 
+from . import service_fit as fit
 from .search_service import nearest_free_slots
 
 MAX_ID = 2**31 - 1
@@ -59,7 +62,8 @@ class SlotUnavailable(BookingError):
 
 
 class BookingRuleBroken(BookingError):
-    """A clinic rule refuses the booking: `horizon`, `notice` or `limit`."""
+    """A clinic rule refuses the booking: `horizon`, `notice`, `limit`, `note`, `age` or
+    `referral`."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -167,32 +171,59 @@ def slot_by_id(slot_id: int | str | None) -> Slot:
     return slot
 
 
-def services_for_slot(slot: Slot) -> list[Service]:
-    """What may be booked in the slot: the active services linked to its schedule."""
-    if slot.schedule_id is None:
-        return []
-    return list(
-        Service.select()
-        .join(ScheduleService)
-        .where((ScheduleService.schedule == slot.schedule_id) & (Service.active == True))  # noqa: E712
-        .order_by(Service.name, Service.id)
-    )
+def services_for_slot(slot: Slot, patient: Patient | None = None) -> list[Service]:
+    """What may be booked in the slot (for the patient, when given): the services that fit
+    it (service_fit), each with `run`, the slots it would hold."""
+    return fit.fitting_services(slot, patient)
 
 
-def pick_service(slot: Slot, service_id: int | str | None) -> Service:
-    """The service to book: the one asked for if the slot offers it, the only one otherwise."""
-    offered = services_for_slot(slot)
-    if not offered:
+def pick_service(slot: Slot, service_id: int | str | None, patient: Patient) -> Service:
+    """The service to book: the one asked for if it fits the slot and the patient, the only
+    fitting one when none is asked for. Never a guess among several."""
+    linked = fit.schedule_services(slot)
+    if not linked:
         raise SlotUnavailable("no_service")
-    if service_id in (None, ""):
-        if len(offered) == 1:
-            return offered[0]
-        raise SlotUnavailable("service_required")
+    fitting = fit.fitting_services(slot)
     number = valid_id(service_id)
-    for service in offered:
-        if service.id == number:
-            return service
-    raise SlotUnavailable("service_not_offered")
+    if service_id in (None, ""):
+        if len(fitting) != 1:
+            raise SlotUnavailable("service_required" if fitting else "service_does_not_fit")
+        service = fitting[0]
+    else:
+        service = next((s for s in fitting if s.id == number), None)
+        if service is None:
+            linked_ids = {s.id for s in linked}
+            raise SlotUnavailable(
+                "service_does_not_fit" if number in linked_ids else "service_not_offered"
+            )
+    if not fit.age_fits(service, patient.birth_date, to_local(slot.starts_at).date()):
+        raise BookingRuleBroken("age")
+    return service
+
+
+def held_slots(appointment: Appointment) -> list[Slot]:
+    """The slots the visit holds (or held), in time order; at least its first slot."""
+    slots = list(
+        Slot.select()
+        .join(AppointmentSlot, on=(AppointmentSlot.slot == Slot.id))
+        .where(AppointmentSlot.appointment == appointment.id)
+        .order_by(Slot.starts_at)
+    )
+    return slots or [appointment.slot]
+
+
+def visit_ends_at(appointment: Appointment) -> datetime:
+    return held_slots(appointment)[-1].ends_at
+
+
+def check_referral(service: Service, slot: Slot, raw_code: str | None) -> str:
+    """The normalised e-referral code when the visit needs one; "" when it does not."""
+    if not fit.needs_referral(service, slot.funding):
+        return ""
+    code = fit.normalise_referral_code(raw_code)
+    if not fit.referral_code_valid(code):
+        raise BookingRuleBroken("referral")
+    return code
 
 
 def clinic_phone(facility: Facility | None = None) -> str:
@@ -255,6 +286,12 @@ def _lock_patient(patient_id: int) -> None:
         list(Patient.select(Patient.id).where(Patient.id == patient_id).for_update())
 
 
+def _hold(appointment_id: int, slots: list[Slot]) -> None:
+    """Record every slot the visit holds; the unique active_slot is the guard."""
+    for slot in slots:
+        AppointmentSlot.create(appointment=appointment_id, slot=slot.id, active_slot=slot.id)
+
+
 def _take_slot(slot_id: int, rules: BookingRules, now: datetime) -> None:
     """Mark the slot booked only if it is still free, open and in the future."""
     conditions = [
@@ -312,7 +349,7 @@ def calendar_file(appointment: Appointment, cancelled: bool = False) -> dict[str
     data = ics.visit_event(
         uid=_uid(appointment),
         starts_at=appointment.slot.starts_at,
-        ends_at=appointment.slot.ends_at,
+        ends_at=visit_ends_at(appointment),
         summary=f"{info['service']} — {info['staff']}",
         location=info["location"],
         description=description,
@@ -350,25 +387,30 @@ def book(
     service_id: int | str | None = None,
     note: str = "",
     *,
+    referral_code: str = "",
     now: datetime | None = None,
     rules: BookingRules | None = None,
 ) -> Appointment:
-    """Book a slot for the account's patient or a dependant. Raises SlotNotFound,
-    SlotTaken, SlotUnavailable, BookingRuleBroken or PatientNotAllowed."""
+    """Book a slot (and the consecutive slots a longer service needs) for the account's
+    patient or a dependant. Raises SlotNotFound, SlotTaken, SlotUnavailable,
+    BookingRuleBroken or PatientNotAllowed."""
     now = now or utcnow()
     rules = rules or BookingRules.from_config()
     note = (note or "").strip()
     if len(note) > NOTE_MAX or any(ord(c) < 32 and c not in "\r\n\t" for c in note):
         raise BookingRuleBroken("note")
-    if patient_id not in {p.id for p in patients_of(account)}:
+    patient = next((p for p in patients_of(account) if p.id == patient_id), None)
+    if patient is None:
         raise PatientNotAllowed()
     slot = slot_by_id(slot_id)
-    service = pick_service(slot, service_id)
     check_slot_open(slot, rules, now)
+    service = pick_service(slot, service_id, patient)
+    referral_code = check_referral(service, slot, referral_code)
     try:
         with _transaction():
             _lock_patient(patient_id)
-            _take_slot(slot.id, rules, now)
+            for held in service.run:
+                _take_slot(held.id, rules, now)
             if rules.limit_per_specialty and (
                 _active_in_specialty(patient_id, service.specialty_id, now)
                 >= rules.limit_per_specialty
@@ -381,8 +423,10 @@ def book(
                 service=service.id,
                 booked_by=account.id,
                 note=note,
+                referral_code=referral_code,
                 created_at=now,
             )
+            _hold(appointment.id, service.run)
             appointment.slot = Slot.get_by_id(slot.id)
             audit.record(
                 "appointment.book",
@@ -462,7 +506,7 @@ def alternatives_for(
 
 
 def _release(appointment: Appointment, status: str, now: datetime) -> None:
-    """Take the visit off its slot and free the slot; raise if somebody did it first."""
+    """Take the visit off its slots and free them; raise if somebody did it first."""
     changed = (
         Appointment.update(active_slot=None, status=status, cancelled_at=now)
         .where((Appointment.id == appointment.id) & (Appointment.status == "booked"))
@@ -470,7 +514,16 @@ def _release(appointment: Appointment, status: str, now: datetime) -> None:
     )
     if changed != 1:
         raise AppointmentNotActive()
-    Slot.update(booked=False).where(Slot.id == appointment.slot_id).execute()
+    held = {appointment.slot_id} | {
+        row[0]
+        for row in AppointmentSlot.select(AppointmentSlot.slot)
+        .where(AppointmentSlot.appointment == appointment.id)
+        .tuples()
+    }
+    AppointmentSlot.update(active_slot=None).where(
+        AppointmentSlot.appointment == appointment.id
+    ).execute()
+    Slot.update(booked=False).where(Slot.id.in_(held)).execute()
 
 
 def cancel(
@@ -515,21 +568,22 @@ def change(
     now: datetime | None = None,
     rules: BookingRules | None = None,
 ) -> Appointment:
-    """Move a visit to another free slot of the same service: the new slot is booked and the
-    old one freed in one transaction, or nothing changes. Returns the new appointment."""
+    """Move a visit to another free slot where its service fits (the same funding, the
+    consecutive slots a longer service needs): the new slots are booked and the old ones
+    freed in one transaction, or nothing changes. Returns the new appointment."""
     now = now or utcnow()
     rules = rules or BookingRules.from_config()
     check_cancellable(appointment, rules, now)
     new_slot = slot_by_id(new_slot_id)
     if new_slot.id == appointment.slot_id:
         raise SlotTaken()
-    if appointment.service_id not in {s.id for s in services_for_slot(new_slot)}:
-        raise SlotUnavailable("service_not_offered")
+    service = fitting_move(appointment, new_slot)
     check_slot_open(new_slot, rules, now)
     try:
         with _transaction():
             _lock_patient(appointment.patient_id)
-            _take_slot(new_slot.id, rules, now)
+            for held in service.run:
+                _take_slot(held.id, rules, now)
             _release(appointment, "moved", now)
             moved = Appointment.create(
                 slot=new_slot.id,
@@ -538,8 +592,10 @@ def change(
                 service=appointment.service_id,
                 booked_by=account.id,
                 note=appointment.note,
+                referral_code=appointment.referral_code,
                 created_at=now,
             )
+            _hold(moved.id, service.run)
             Appointment.update(moved_to=moved.id).where(Appointment.id == appointment.id).execute()
             moved.slot = Slot.get_by_id(new_slot.id)
             audit.record(
@@ -560,6 +616,20 @@ def change(
     except pw.IntegrityError:
         raise SlotTaken() from None
     return moved
+
+
+def fitting_move(appointment: Appointment, new_slot: Slot) -> Service:
+    """The visit's service, if it fits the new slot for the same patient and funding (with
+    `run`: the slots it would hold); raises SlotUnavailable otherwise."""
+    patient = Patient.get_by_id(appointment.patient_id)
+    service = next(
+        (s for s in services_for_slot(new_slot, patient) if s.id == appointment.service_id),
+        None,
+    )
+    old_funding = Slot.get_by_id(appointment.slot_id).funding
+    if service is None or new_slot.funding != old_funding:
+        raise SlotUnavailable("service_not_offered")
+    return service
 
 
 def message_for(error: BookingError, rules: BookingRules | None = None) -> str:
@@ -595,5 +665,17 @@ def message_for(error: BookingError, rules: BookingRules | None = None) -> str:
             limit=rules.limit_per_specialty,
         ),
         "note": _("Uwagi mogą mieć najwyżej %(max)d znaków.", max=NOTE_MAX),
+        "age": _(
+            "To świadczenie jest przeznaczone dla pacjentów w innym wieku. Wybierz inne "
+            "świadczenie albo inną osobę."
+        ),
+        "referral": _(
+            "Podaj kod e-skierowania: 4 cyfry (kod dostępu) albo 44 cyfry (klucz e-skierowania)."
+        ),
+        "service_required": _("Wybierz świadczenie z listy."),
+        "service_does_not_fit": _(
+            "To świadczenie nie mieści się w tym terminie (trwa dłużej, a kolejny termin "
+            "jest zajęty, albo ma inny rodzaj wizyty). Wybierz inny termin."
+        ),
     }
     return messages.get(reason, _("Tego terminu nie można zarezerwować przez internet."))

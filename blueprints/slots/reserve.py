@@ -12,11 +12,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
 
 from core.extensions import client_ip, configured_limit, limiter
 from core.htmx import render
+from core.timeutil import to_local
 from models.accounts import Account
 from models.base import utcnow
 from models.booking import Appointment
@@ -24,6 +25,7 @@ from models.clinic import Facility, Slot, Specialty, StaffMember
 
 from . import booking_service as booking
 from . import bp
+from . import service_fit as fit
 from .links import search_back_url
 
 TEMPLATE = "slots/reserve.html"
@@ -36,6 +38,22 @@ def _printable(_form, field) -> None:
         raise ValidationError(_l("Uwagi zawierają niedozwolone znaki."))
 
 
+def _one_of_the_choices(_form, field) -> None:
+    if field.data not in {value for value, _label in field.choices}:
+        raise StopValidation(_l("Wybierz świadczenie z listy."))
+
+
+REFERRAL_FORMAT = _l("Podaj kod e-skierowania: 4 cyfry (kod dostępu) albo 44 cyfry (klucz).")
+
+
+def _referral_format(form, field) -> None:
+    """Asked only when the chosen service needs an e-referral (NFZ); the format is checked
+    here, the need once more by booking_service.book."""
+    field.data = fit.normalise_referral_code(field.data)
+    if form.service.data in form.needs_referral and not fit.referral_code_valid(field.data):
+        raise StopValidation(REFERRAL_FORMAT)
+
+
 class ReserveForm(FlaskForm):
     patient = SelectField(
         _l("Dla kogo jest wizyta"),
@@ -43,11 +61,16 @@ class ReserveForm(FlaskForm):
         validators=[DataRequired(_l("Wybierz osobę z listy."))],
         validate_choice=True,
     )
-    service = SelectField(
+    # radio buttons without a default: the patient chooses, nothing is preselected
+    service = RadioField(
         _l("Świadczenie"),
-        coerce=int,
-        validators=[DataRequired(_l("Wybierz świadczenie z listy."))],
-        validate_choice=True,
+        coerce=booking.valid_id,
+        validators=[_one_of_the_choices],
+        validate_choice=False,
+    )
+    referral_code = StringField(
+        _l("Kod e-skierowania"),
+        validators=[Length(max=60, message=REFERRAL_FORMAT), _referral_format],
     )
     note = TextAreaField(
         _l("Uwagi dla rejestracji (nieobowiązkowe)"),
@@ -99,8 +122,15 @@ def _page(form: ReserveForm, slot: Slot, services, status: int = 200, problem: s
         services=services,
         problem=problem,
         warning=booking.cancel_window_warning(slot, rules, utcnow()),
+        ends_at=services[0].run[-1].ends_at if len(services) == 1 else None,
         **_back(),
     )
+
+
+def _offered(slot: Slot, patients) -> list:
+    """The services that fit the slot and at least one of the people the account books for."""
+    day = to_local(slot.starts_at).date()
+    return [s for s in booking.services_for_slot(slot) if fit.fits_someone(s, patients, day)]
 
 
 def _booking_key() -> str:
@@ -121,11 +151,16 @@ def reserve(slot_id: int):
     except booking.SlotNotFound:
         abort(404)
     account = _me()
-    services = booking.services_for_slot(slot)
+    patients = booking.patients_of(account)
+    services = _offered(slot, patients)
     asked_service = request.values.get("service", "")
-    if asked_service and booking.valid_id(asked_service) not in {s.id for s in services}:
-        abort(404)
     chosen = booking.valid_id(asked_service)
+    if asked_service and chosen not in {s.id for s in fit.schedule_services(slot)}:
+        abort(404)
+    if asked_service and chosen not in {s.id for s in services}:
+        fits_slot = chosen in {s.id for s in booking.services_for_slot(slot)}
+        error = booking.BookingRuleBroken("age") if fits_slot else None
+        return _unavailable(slot, error or booking.SlotUnavailable("service_does_not_fit"), chosen)
     if chosen is None and len(services) == 1:
         chosen = services[0].id
 
@@ -135,12 +170,17 @@ def reserve(slot_id: int):
         if chosen is not None and not formdata.get("service"):
             formdata["service"] = str(chosen)
     form = ReserveForm(formdata=formdata)
-    form.patient.choices = [(p.id, p.full_name) for p in booking.patients_of(account)]
+    form.patient.choices = [(p.id, p.full_name) for p in patients]
     form.service.choices = [(s.id, s.name) for s in services]
+    form.needs_referral = {s.id for s in services if fit.needs_referral(s, slot.funding)}
     rules = booking.BookingRules.from_config()
 
     if not services:
-        return _unavailable(slot, booking.SlotUnavailable("no_service"), None)
+        if not fit.schedule_services(slot):
+            return _unavailable(slot, booking.SlotUnavailable("no_service"), None)
+        if booking.services_for_slot(slot):  # they fit the slot, not these people's age
+            return _unavailable(slot, booking.BookingRuleBroken("age"), None)
+        return _unavailable(slot, booking.SlotUnavailable("service_does_not_fit"), None)
     if request.method != "POST":
         try:
             booking.check_slot_open(slot, rules, utcnow())
@@ -160,6 +200,7 @@ def reserve(slot_id: int):
             form.patient.data,
             form.service.data,
             form.note.data or "",
+            referral_code=form.referral_code.data or "",
             rules=rules,
         )
     except booking.SlotTaken as error:

@@ -1,10 +1,16 @@
-"""Routes of the slot search ("Wolne terminy"): GET /slots, one URL for page and fragments."""
+"""Routes of the slot search ("Wolne terminy"): GET /slots, one URL for page and fragments.
+
+`search_response` renders any page that embeds the search region (the panel's "Zmień
+termin" too), so results are found and shown one way only.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
-from flask import current_app, request, url_for
+from flask import Response, current_app, request, url_for
 from flask_babel import gettext as _
 
 from core.htmx import is_htmx_fragment_request, render
@@ -28,18 +34,15 @@ from .search_service import (
 TEMPLATE = "slots/search.html"
 
 
-def _suggestion_links(query: SearchQuery, days) -> list[tuple[object, str]]:
-    span = query.date_to - query.date_from
-    return [
-        (day, url_for("slots.search", **query.params(date_from=day, date_to=day + span)))
-        for day in days
-    ]
-
-
-@bp.get("/slots")
-def search():
-    today = local_today()
-    query, errors = parse_query(request.args, today)
+def search_response(
+    template: str,
+    query: SearchQuery,
+    errors: dict[str, str],
+    link: Callable[[dict[str, str]], str],
+    **page: Any,
+) -> Response:
+    """The search page `template` (with blocks `search_region` and `search_more`) for the
+    query; `link(params)` is the URL of the same page with other parameters."""
     cursor = Cursor.decode(request.args.get("after"))
     config = current_app.config
     now = utcnow()
@@ -48,7 +51,8 @@ def search():
     not_after = now + timedelta(days=horizon) if horizon else None
     more = cursor is not None and is_htmx_fragment_request()
 
-    context: dict[str, object] = {
+    context: dict[str, Any] = {
+        **page,
         "query": query,
         "errors": errors,
         "choices": None if more else choices_for(query),
@@ -63,22 +67,22 @@ def search():
     }
     if errors:
         context["status_text"] = _("Popraw filtry wyszukiwania.")
-        return render(TEMPLATE, block="search_region", status=422, **context)
+        return render(template, block="search_region", status=422, **context)
 
-    page = search_page(query, cursor=cursor, now=not_before, not_after=not_after)
-    days = group_by_day(page.slots, page.services_by_schedule, query.service)
+    results = search_page(query, cursor=cursor, now=not_before, not_after=not_after)
+    days = group_by_day(results.slots, results.services_by_schedule, query.service)
     context["days"] = days
-    if page.next_cursor:
+    if results.next_cursor:
         last_day = days[-1].day.isoformat()
-        context["next_url"] = url_for(
-            "slots.search", **query.params(after=page.next_cursor.encode(), day=last_day)
-        )
+        context["next_url"] = link(query.params(after=results.next_cursor.encode(), day=last_day))
     if cursor is not None:
         context["continued_day"] = request.args.get("day", "")
-        context["first_page_url"] = url_for("slots.search", **query.params())
+        context["first_page_url"] = link(query.params())
     if more:
-        context["status_text"] = _("Wczytano kolejne wolne terminy: %(num)d.", num=len(page.slots))
-        return render(TEMPLATE, block="search_more", **context)
+        context["status_text"] = _(
+            "Wczytano kolejne wolne terminy: %(num)d.", num=len(results.slots)
+        )
+        return render(template, block="search_more", **context)
 
     if cursor is None:
         total = count_free_slots(query, now=not_before, not_after=not_after)
@@ -87,13 +91,23 @@ def search():
         else:
             context["status_text"] = _("Liczba wolnych terminów: %(num)d.", num=total)
     else:
-        context["status_text"] = _("Wolne terminy na tej stronie: %(num)d.", num=len(page.slots))
-    if not page.slots and cursor is None:
-        context["suggestions"] = _suggestion_links(
-            query, nearest_days(query, now=not_before, not_after=not_after)
-        )
-    response = render(TEMPLATE, block="search_region", **context)
+        context["status_text"] = _("Wolne terminy na tej stronie: %(num)d.", num=len(results.slots))
+    if not results.slots and cursor is None:
+        span = query.date_to - query.date_from
+        context["suggestions"] = [
+            (day, link(query.params(date_from=day, date_to=day + span)))
+            for day in nearest_days(query, now=not_before, not_after=not_after)
+        ]
+    response = render(template, block="search_region", **context)
     if context["fragment"] == "region":
         # the address bar shows the query without empty parameters, like a shared link
-        response.headers["HX-Push-Url"] = url_for("slots.search", **query.params())
+        response.headers["HX-Push-Url"] = link(query.params())
     return response
+
+
+@bp.get("/slots")
+def search():
+    query, errors = parse_query(request.args, local_today())
+    return search_response(
+        TEMPLATE, query, errors, lambda params: url_for("slots.search", **params)
+    )

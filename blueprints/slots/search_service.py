@@ -24,6 +24,8 @@ from models.clinic import (
     StaffSpecialty,
 )
 
+from .service_fit import fit_condition, kind_fits
+
 PAGE_SIZE = 30
 DEFAULT_RANGE_DAYS = 14
 MAX_RANGE_DAYS = 92
@@ -178,14 +180,6 @@ def check_references(query: SearchQuery) -> dict[str, str]:
     return errors
 
 
-def schedules_offering(service_id: int) -> list[int]:
-    """Ids of the schedules whose slots may be booked for a service."""
-    query = ScheduleService.select(ScheduleService.schedule).where(
-        ScheduleService.service == service_id
-    )
-    return sorted({row[0] for row in query.tuples()})
-
-
 def _visit_type_filter(visit_type: str) -> pw.Expression | None:
     if visit_type in ("nfz", "private"):
         return Slot.funding == visit_type
@@ -241,9 +235,8 @@ def _filtered(
         conditions.append(Slot.specialty == specialty)
     if staff is not None:
         conditions.append(Slot.staff == staff)
-    if service is not None:
-        schedule_ids = schedules_offering(service)
-        conditions.append(Slot.schedule.in_(schedule_ids) if schedule_ids else pw.SQL("1 = 0"))
+    # only slots a service really fits: funding, mode and the consecutive slots it needs
+    conditions.append(fit_condition(service))
     if funding is not None:
         conditions.append(Slot.funding == funding)
     if mode is not None:
@@ -585,8 +578,8 @@ def group_by_day(
     service_id: int | None = None,
 ) -> list[DayGroup]:
     """Slots (in time order) → Warsaw days → staff members (in order of their first slot)
-    → runs of slots sharing facility, services and visit type. With a chosen service only
-    that service is listed."""
+    → runs of slots sharing facility, services and visit type. Only the services whose
+    funding and mode fit the slot are listed; with a chosen service only that one."""
     days: list[DayGroup] = []
     by_key: dict[tuple[date, int], StaffGroup] = {}
     for slot in slots:
@@ -598,8 +591,9 @@ def group_by_day(
             group = by_key[(day, slot.staff_id)] = StaffGroup(slot.staff)
             days[-1].staff.append(group)
         services = services_by_schedule.get(slot.schedule_id, []) if slot.schedule_id else []
+        services = [s for s in services if kind_fits(s, slot.funding, slot.mode)]
         if service_id is not None:
-            services = [s for s in services if s.id == service_id] or services
+            services = [s for s in services if s.id == service_id]
         last = group.runs[-1] if group.runs else None
         if (
             last is None

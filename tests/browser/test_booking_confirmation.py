@@ -75,6 +75,7 @@ def test_book_from_filtered_search_then_visit_page_calendar_and_mail(page, mailb
     assert_no_axe_violations(page)
 
     # "Wyślij" ends on the visit page: a real heading, the facts, what to bring, actions
+    page.get_by_label("Kod e-skierowania").fill("1234")
     page.get_by_role("button", name="Wyślij").click()
     expect(page.get_by_text("Zarezerwowano wizytę")).to_be_visible()
     visit = Appointment.get(Appointment.active_slot == later.id)
@@ -113,6 +114,7 @@ def test_visit_inside_the_cancel_window_is_announced_and_offers_the_phone(page, 
         f"Tej wizyty nie odwołasz ani nie zmienisz online; zadzwoń: {PHONE}"
     )
     assert_no_axe_violations(page)
+    page.get_by_label("Kod e-skierowania").fill("1234")
     page.get_by_role("button", name="Wyślij").click()
     expect(page.get_by_text("Zarezerwowano wizytę")).to_be_visible()
     main = page.get_by_role("main")

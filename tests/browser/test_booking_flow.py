@@ -121,7 +121,7 @@ def test_search_reserve_log_in_confirm_change_and_cancel(page, mailbox, clinic):
 
     # Zmień termin → pick the next slot → confirm
     visits.first.get_by_role("link", name=re.compile(r"^Zmień termin")).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Zmiana terminu wizyty")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Zmień termin wizyty")
     assert_no_axe_violations(page)
     page.locator(f"a[href$='slot={second.id}']").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Potwierdź zmianę terminu")
@@ -172,3 +172,96 @@ def test_slot_taken_meanwhile_gives_a_clear_message_and_the_next_free_slots(page
     page.get_by_role("button", name="Wyślij").click()
     expect(page.get_by_text("Zarezerwowano wizytę")).to_be_visible()
     assert Appointment.get(Appointment.active_slot == second.id).patient_id == account.patient_id
+
+
+@pytest.fixture
+def cardiology(ctx):
+    """Two cardiologists in two places, each offering a consultation that needs an NFZ
+    referral and a 30-minute ECG in 15-minute slots."""
+    spec = factories.specialty(name="Kardiologia")
+    consult = factories.service(spec, name="Konsultacja kardiologiczna", requires_referral=True)
+    ecg = factories.service(spec, name="EKG z opisem", duration_minutes=30)
+    day = (utcnow() + timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
+    doctors = []
+    for place, surname in (("Przychodnia Centrum", "Sercowa"), ("Filia Piaseczno", "Zawałowa")):
+        fac = factories.facility(name=place)
+        member = factories.staff(spec=spec, fac=fac, first_name="Anna", last_name=surname)
+        sched = factories.schedule(
+            member, fac, services=[consult, ecg], weekday=day.weekday(), start_time=time(8)
+        )
+        slots = [
+            factories.slot(
+                member,
+                fac,
+                starts_at=day + timedelta(minutes=15 * k),
+                schedule=sched,
+                specialty=spec,
+            )
+            for k in range(4)
+        ]
+        doctors.append((member, fac, slots))
+    account = factories.account(login="ola.pacjentka", email="ola@example.com")
+    return {"consult": consult, "ecg": ecg, "doctors": doctors, "account": account}
+
+
+def test_choose_a_service_give_the_referral_then_reschedule_with_filters(page, cardiology):
+    account = cardiology["account"]
+    (first_doctor, _fac, first_slots), (other_doctor, other_fac, other_slots) = cardiology[
+        "doctors"
+    ]
+    _goto(page, f"/login?next=/slots/{first_slots[0].id}/reserve", "login")
+    page.get_by_label("Login", exact=True).fill(account.login)
+    page.get_by_label("Hasło", exact=True).fill(factories.PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Potwierdź rezerwację")
+
+    # two services fit: nothing is chosen for the patient; each says what it is
+    radios = page.get_by_role("radio")
+    expect(radios).to_have_count(2)
+    for index in range(2):
+        expect(radios.nth(index)).not_to_be_checked()
+    expect(page.get_by_text("EKG z opisem (30 min)")).to_be_visible()
+    expect(
+        page.get_by_text("Konsultacja kardiologiczna (15 min, wymaga skierowania)")
+    ).to_be_visible()
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Wyślij").click()
+    expect(page.get_by_role("alert")).to_contain_text("Wybierz świadczenie z listy.")
+    assert_no_axe_violations(page)
+
+    # the consultation needs the e-referral code: a wrong one is refused, a right one kept
+    page.get_by_role("radio", name=re.compile(r"^Konsultacja kardiologiczna")).check()
+    page.get_by_label("Kod e-skierowania").fill("12a4")
+    page.get_by_role("button", name="Wyślij").click()
+    expect(page.get_by_role("alert")).to_contain_text("4 cyfry (kod dostępu) albo 44 cyfry")
+    expect(page.get_by_label("Kod e-skierowania")).to_have_attribute("aria-invalid", "true")
+    assert_no_axe_violations(page)
+    page.get_by_role("radio", name=re.compile(r"^Konsultacja kardiologiczna")).check()
+    page.get_by_label("Kod e-skierowania").fill("4321")
+    page.get_by_role("button", name="Wyślij").click()
+    expect(page.get_by_text("Zarezerwowano wizytę")).to_be_visible()
+    expect(page.get_by_role("main").get_by_text("4321")).to_be_visible()
+    booked = Appointment.get(Appointment.active_slot == first_slots[0].id)
+    assert booked.service_id == cardiology["consult"].id and booked.referral_code == "4321"
+
+    # Zmień termin: the /slots search from the visit's day, doctor and place visible
+    page.get_by_role("link", name=re.compile(r"^Zmień termin")).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Zmień termin wizyty")
+    expect(page.get_by_role("heading", name=other_doctor.display_name)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Filia Piaseczno · Konsultacja"))).to_be_visible()
+    assert_no_axe_violations(page)
+    page.get_by_label("Lekarz / personel").select_option(label=other_doctor.display_name)
+    if page.js_enabled:
+        expect(page).to_have_url(re.compile(rf"staff={other_doctor.id}"))
+    else:
+        page.get_by_role("button", name="Wyszukaj").click()
+    expect(page.get_by_role("heading", name=first_doctor.display_name)).to_have_count(0)
+    expect(page.get_by_role("heading", name=other_doctor.display_name)).to_be_visible()
+    assert_no_axe_violations(page)
+    page.locator(f"a[href$='slot={other_slots[1].id}']").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Potwierdź zmianę terminu")
+    page.get_by_role("main").get_by_role("button", name="Zmień termin").click()
+    expect(page.get_by_text("Termin wizyty został zmieniony")).to_be_visible()
+    moved = Appointment.get(Appointment.active_slot == other_slots[1].id)
+    assert moved.referral_code == "4321" and moved.service_id == cardiology["consult"].id
+    assert other_fac.name in page.get_by_role("main").inner_text()

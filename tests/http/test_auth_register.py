@@ -150,7 +150,7 @@ def test_each_invalid_field_is_marked_and_summarised_with_422(client, clinic):
         first_name="",
         pesel="44051401459",
         email="not-an-email",
-        postal_code="00950",
+        postal_code="00-95",
         password="short",
         password_confirm="other",
     )
@@ -241,7 +241,7 @@ def test_htmx_blur_validates_one_field_and_returns_only_its_block(client, clinic
     assert "14 maja 1944" in body and "mężczyzna" in body
     bad = client.post(
         "/register",
-        data=registration_data(client, clinic, postal_code="12345"),
+        data=registration_data(client, clinic, postal_code="1234"),
         headers={"HX-Request": "true", "HX-Trigger-Name": "postal_code"},
     ).get_data(as_text=True)
     assert 'aria-invalid="true"' in bad and "00-000" in bad and "<html" not in bad

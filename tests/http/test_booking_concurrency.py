@@ -16,7 +16,7 @@ from datetime import time, timedelta
 import pytest
 
 from models.base import utcnow
-from models.booking import Appointment
+from models.booking import Appointment, AppointmentSlot
 from models.clinic import Slot
 from tests import factories
 
@@ -179,3 +179,63 @@ def test_two_patients_changing_into_one_free_slot_only_one_moves(live_server, cl
             for a in Appointment.select().where(Appointment.active_slot.is_null(False))
         }
         assert booked_flags == active_slots
+
+
+@pytest.fixture
+def long_and_short(ctx):
+    """A schedule of 15-minute slots offering a 15-minute and a 30-minute service."""
+    fac = factories.facility()
+    spec = factories.specialty()
+    short = factories.service(spec, name="Porada")
+    long = factories.service(spec, name="EKG z opisem", duration_minutes=30)
+    member = factories.staff(spec=spec, fac=fac)
+    day = (utcnow() + timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
+    sched = factories.schedule(
+        member, fac, services=[short, long], weekday=day.weekday(), start_time=time(8)
+    )
+    slots = [
+        factories.slot(
+            member, fac, starts_at=day + timedelta(minutes=15 * k), schedule=sched, specialty=spec
+        )
+        for k in range(4)
+    ]
+    return {"short": short, "long": long, "slots": slots}
+
+
+def test_parallel_bookings_of_overlapping_multi_slot_visits_never_share_a_slot(
+    live_server, long_and_short
+):
+    """ASVS 5.0 2.3.4: a 30-minute visit holds two consecutive slots; raced against 15-minute
+    bookings of either slot, no slot ends up held twice and no request gets a 5xx."""
+    first, second = long_and_short["slots"][:2]
+    long_id, short_id = long_and_short["long"].id, long_and_short["short"].id
+    plans = [(first, long_id), (first, short_id), (second, short_id)]
+    browsers = _browsers(live_server, 30)
+    calls = []
+    for i, browser in enumerate(browsers):
+        slot, service = plans[i % len(plans)]
+        path = f"/slots/{slot.id}/reserve"
+        token = browser.token(path)
+        calls.append(
+            lambda b=browser, p=path, t=token, s=service: b.request(
+                p, {"csrf_token": t, "patient": b.patient_id, "service": s}
+            )
+        )
+    results = _race(calls)
+    statuses = [status for status, _body, _loc in results]
+    assert not [s for s in statuses if s >= 500], statuses
+    assert set(statuses) <= {303, 409}, statuses
+    held = [
+        row.active_slot_id
+        for row in AppointmentSlot.select().where(AppointmentSlot.active_slot.is_null(False))
+    ]
+    assert len(held) == len(set(held)) and set(held) == {first.id, second.id}
+    winners = list(Appointment.select().where(Appointment.active_slot.is_null(False)))
+    # either one 30-minute visit holds both slots, or two 15-minute visits hold one each
+    assert statuses.count(303) == len(winners)
+    if len(winners) == 1:
+        assert winners[0].service_id == long_id
+    else:
+        assert len(winners) == 2 and {w.service_id for w in winners} == {short_id}
+    booked_flags = {s.id for s in Slot.select().where(Slot.booked == True)}  # noqa: E712
+    assert booked_flags == set(held)

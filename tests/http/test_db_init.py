@@ -23,3 +23,42 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(ctx):
     assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 10000
+
+
+def test_init_db_upgrades_a_version_1_database_to_service_fit_columns(runner, ctx):
+    """Age range on services, the referral code on visits and the held-slot rows of the
+    visits already booked arrive through migrations, keeping the data."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    from models.booking import Appointment, AppointmentSlot
+    from models.schema import BASE_VERSION, MIGRATIONS
+
+    fac = factories.facility()
+    member = factories.staff(fac=fac)
+    service = factories.service()
+    slot = factories.slot(member, fac)
+    visit = Appointment.create(
+        slot=slot, active_slot=slot, patient=factories.patient(), service=service
+    )
+    # back to the schema of version 1
+    db.drop_tables([AppointmentSlot])
+    migrator = SchemaMigrator.from_database(db.obj)
+    migrate(
+        migrator.drop_column("service", "min_age"),
+        migrator.drop_column("service", "max_age"),
+        migrator.drop_column("appointment", "referral_code"),
+    )
+    SchemaVersion.delete().execute()
+    SchemaVersion.create(version=BASE_VERSION)
+
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert SchemaVersion.select().order_by(SchemaVersion.version.desc()).first().version == (
+        BASE_VERSION + len(MIGRATIONS)
+    )
+    columns = {c.name for c in db.get_columns("service")}
+    assert {"min_age", "max_age"} <= columns
+    assert "referral_code" in {c.name for c in db.get_columns("appointment")}
+    held = AppointmentSlot.get(AppointmentSlot.appointment == visit.id)
+    assert held.active_slot_id == slot.id
+    assert Appointment.get_by_id(visit.id).referral_code == ""

@@ -62,7 +62,7 @@ def test_init_db_on_fresh_sqlite_file_through_cli(tmp_path):
     assert first.returncode == 0, first.stderr
     from models.schema import BASE_VERSION, MIGRATIONS
 
-    newest = BASE_VERSION + len(MIGRATIONS)
+    newest = BASE_VERSION + len(MIGRATIONS)  # a fresh database gets the newest schema at once
     assert f"upgraded from version 0 to {newest}" in first.stdout
     assert f"up to date (version {newest})" in second.stdout
 

@@ -5,10 +5,12 @@ import base64
 import json
 import re
 from datetime import time, timedelta
+from html import unescape
 
 import pytest
 from icalendar import Calendar
 
+from core.timeutil import to_local
 from models.accounts import Guardianship
 from models.audit import AuditEvent
 from models.base import utcnow
@@ -203,21 +205,53 @@ def test_change_lists_free_slots_of_the_same_service_only(client, clinic, booked
     assert f'slot={clinic["echo_slot"].id}"' not in body
 
 
-def test_change_list_pages_by_date(client, clinic, booked):
-    from blueprints.panel import views
+def test_change_page_is_the_slot_search_from_the_visits_day_with_doctor_and_place(
+    client, clinic, booked
+):
+    path = f"/panel/reservations/{booked.id}/change"
+    response = client.get(path)
+    body = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "<title>Zmień termin wizyty" in body
+    # the /slots filters that make sense for a move; service and funding are the visit's
+    for name in ("staff", "facility", "date_from", "date_to"):
+        assert f'name="{name}"' in body
+    assert 'name="service"' not in body and 'name="visit_type"' not in body
+    visit_day = to_local(booked.slot.starts_at).date().isoformat()
+    assert f'name="date_from" value="{visit_day}"' in body
+    assert f'action="{path}"' in body and f'hx-get="{path}"' in body
+    # doctor and place are visible text, not only for screen readers
+    text = re.sub(r'<span class="visually-hidden">[^<]*</span>', "", body)
+    assert f"<h3>{clinic['staff'].display_name}</h3>" in text
+    assert "Przychodnia Centrum · Konsultacja kardiologiczna" in re.sub(r"<[^>]+>", "", text)
+    # the filters narrow the list, and htmx gets only the region back
+    other = factories.staff(fac=factories.facility())
+    narrowed = client.get(f"{path}?staff={other.id}", headers={"HX-Request": "true"})
+    part = narrowed.get_data(as_text=True)
+    assert narrowed.status_code == 200 and "<html" not in part and "slot=" not in part
+    pushed = narrowed.headers["HX-Push-Url"]
+    assert pushed.startswith(path + "?") and f"staff={other.id}" in pushed
+    assert "service=" not in pushed
 
-    original = views.CHANGE_PAGE_SIZE
-    views.CHANGE_PAGE_SIZE = 2
-    try:
-        body = client.get(f"/panel/reservations/{booked.id}/change").get_data(as_text=True)
-        assert "Dalsze terminy" in body
-        assert body.count("slot=") == 2
-        next_url = re.search(r'href="([^"]*after=[^"]*)"', body).group(1).replace("&amp;", "&")
-        more = client.get(next_url).get_data(as_text=True)
-        assert f"slot={clinic['slots'][3].id}" in more
-        assert f'slot={clinic["slots"][1].id}"' not in more
-    finally:
-        views.CHANGE_PAGE_SIZE = original
+
+def test_change_page_pages_with_show_more_on_its_own_url(client, ctx, clinic, booked):
+    sched = Slot.get_by_id(clinic["slots"][0].id).schedule
+    last = clinic["slots"][-1]
+    for k in range(1, 35):
+        start = last.starts_at + timedelta(minutes=15 * k)
+        factories.slot(
+            clinic["staff"],
+            last.facility,
+            starts_at=start,
+            schedule=sched,
+            specialty=last.specialty,
+        )
+    path = f"/panel/reservations/{booked.id}/change"
+    body = client.get(path).get_data(as_text=True)
+    more = unescape(re.search(r'<a href="([^"]+)" hx-get="[^"]+" hx-target', body).group(1))
+    assert more.startswith(path + "?") and "after=" in more and "service=" not in more
+    part = client.get(more, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<form" not in part and f"/panel/reservations/{booked.id}/change?slot=" in part
 
 
 def test_change_moves_the_visit_atomically_and_mails(client, clinic, booked):
@@ -271,3 +305,10 @@ def test_change_with_a_bad_slot_id_is_404(client, booked, slot):
     response = client.post(path, data={"csrf_token": csrf_token(client, path), "slot": slot})
     assert response.status_code == 404
     assert Appointment.get_by_id(booked.id).status == "booked"
+
+
+def test_english_change_page_asks_to_reschedule_and_does_not_say_it_happened(client, booked):
+    client.post("/language", data={"lang": "en", "next": "/", "csrf_token": csrf_token(client)})
+    body = client.get(f"/panel/reservations/{booked.id}/change").get_data(as_text=True)
+    assert "Reschedule the visit" in body
+    assert "Visit rescheduled" not in body

@@ -31,7 +31,9 @@ def clinic(ctx):
     spec = f.specialty(name="Kardiologia")
     spec2 = f.specialty(name="Dermatologia")
     svc = f.service(spec, name="Konsultacja kardiologiczna")
-    svc2 = f.service(spec2, name="Konsultacja dermatologiczna")
+    svc2 = f.service(
+        spec2, name="Konsultacja dermatologiczna", nfz=False, private=True, remote=True
+    )
     fac = f.facility(name="Przychodnia Centrum")
     fac2 = f.facility(name="Przychodnia Północ")
     cardio = f.staff(spec, fac, first_name="Anna", last_name="Serce")
@@ -81,8 +83,11 @@ def test_anonymous_user_sees_free_future_slots_only(client, clinic):
 def test_each_slot_shows_time_staff_service_facility_and_visit_type(client, clinic):
     body = unescape(client.get("/slots").get_data(as_text=True))
     assert "<h2>" in body and "<h3>lek. Anna Serce</h3>" in body
-    assert "Przychodnia Centrum · Konsultacja kardiologiczna · NFZ, w placówce" in body
-    assert "Przychodnia Północ · Konsultacja dermatologiczna · prywatnie, teleporada" in body
+    text = re.sub(r"<[^>]+>", "", body)
+    assert "Przychodnia Centrum · Konsultacja kardiologiczna (15 min) · NFZ, w placówce" in text
+    assert "Przychodnia Północ · Konsultacja dermatologiczna (15 min) · prywatnie, teleporada" in (
+        text
+    )
     # the link names the action, time and doctor for screen readers
     assert re.search(
         r'<span class="visually-hidden">Rezerwuj </span>09:00'
@@ -297,8 +302,9 @@ def test_slots_beyond_the_booking_horizon_are_neither_shown_nor_suggested(app, c
 def test_slots_within_the_minimum_notice_are_not_shown(app, client, ctx):
     fac = f.facility()
     doc = f.staff(fac=fac)
-    soon = f.slot(doc, fac, utcnow().replace(microsecond=0) + timedelta(minutes=30))
-    later = f.slot(doc, fac, utcnow().replace(microsecond=0) + timedelta(hours=5))
+    sched = f.schedule(doc, fac, services=[f.service()])
+    soon = f.slot(doc, fac, utcnow().replace(microsecond=0) + timedelta(minutes=30), schedule=sched)
+    later = f.slot(doc, fac, utcnow().replace(microsecond=0) + timedelta(hours=5), schedule=sched)
     app.config["BOOKING_MIN_NOTICE_HOURS"] = 2
     ids = reserve_ids(client.get(f"/slots?staff={doc.id}").get_data(as_text=True))
     assert soon.id not in ids

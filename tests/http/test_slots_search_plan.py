@@ -58,6 +58,8 @@ def test_main_search_query_uses_an_index_for_typical_filters(ctx):
 
 @pytest.mark.parametrize("visit_type", ["nfz", "private", "in_person", "remote"])
 def test_visit_type_alone_still_uses_the_time_ordered_index(ctx, visit_type):
+    fac, doc = f.facility(), f.staff()
+    f.schedule(doc, fac, services=[f.service(private=True, remote=True)])
     today = local_today()
     query = SearchQuery(date_from=today, date_to=today + timedelta(days=14), visit_type=visit_type)
     plan = "\n".join(_plan(page_query(query, cursor=None, now=utcnow())))

@@ -9,8 +9,8 @@ from blueprints.slots import booking_service as booking
 from core import ics
 from models.accounts import Guardianship
 from models.base import utcnow
-from models.booking import Appointment
-from models.clinic import Slot
+from models.booking import Appointment, AppointmentSlot
+from models.clinic import ScheduleService, Slot
 from models.mail import OutboxMessage
 from tests import factories
 
@@ -253,3 +253,31 @@ def test_alternatives_are_nearest_and_bookable(clinic):
     taken = clinic["slots"][2]
     offered = booking.alternatives_for(taken, None, RULES, clinic["now"], limit=2)
     assert [s.id for s in offered] == [clinic["slots"][1].id, clinic["slots"][3].id]
+
+
+def test_held_slot_index_guards_the_second_slot_of_a_long_visit_even_when_the_flag_lies(clinic):
+    """A 30-minute visit holds two slots; with the second slot's booked flag wrongly cleared,
+    the unique AppointmentSlot.active_slot still refuses it, and nothing is half booked."""
+    long = factories.service(clinic["spec"], duration_minutes=30)
+    ScheduleService.create(schedule=clinic["slots"][0].schedule_id, service=long)
+    first, second = clinic["slots"][0], clinic["slots"][1]
+    _book(clinic, second, service_id=clinic["svc"].id)
+    Slot.update(booked=False).where(Slot.id == second.id).execute()
+    with pytest.raises(booking.SlotTaken):
+        _book(clinic, first, account=clinic["other"], service_id=long.id)
+    assert Appointment.select().count() == 1
+    assert Slot.get_by_id(first.id).booked is False
+    assert AppointmentSlot.select().count() == 1
+
+
+def test_a_long_visit_is_refused_where_the_consecutive_slot_is_missing(clinic):
+    long = factories.service(clinic["spec"], duration_minutes=30)
+    ScheduleService.create(schedule=clinic["slots"][0].schedule_id, service=long)
+    last = clinic["slots"][-1]
+    with pytest.raises(booking.SlotUnavailable) as refused:
+        _book(clinic, last, service_id=long.id)
+    assert refused.value.reason == "service_does_not_fit"
+    Slot.update(blocked=True).where(Slot.id == clinic["slots"][1].id).execute()
+    with pytest.raises(booking.SlotUnavailable):
+        _book(clinic, clinic["slots"][0], service_id=long.id)
+    assert Appointment.select().count() == 0

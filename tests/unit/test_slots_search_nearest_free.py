@@ -1,4 +1,5 @@
-"""nearest_free_slots: the alternatives offered when a slot was taken."""
+"""nearest_free_slots: the alternatives offered when a slot was taken (only slots a service of
+their schedule fits)."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ def test_nearest_free_slots_are_same_specialty_and_visit_type_in_time_order(ctx)
     spec, other = f.specialty(), f.specialty()
     fac = f.facility()
     doc = f.staff(spec, fac)
-    taken = f.slot(doc, fac, _start(2), specialty=spec, booked=True)
-    later = f.slot(doc, fac, _start(4), specialty=spec)
-    sooner = f.slot(doc, fac, _start(3), specialty=spec)
-    f.slot(doc, fac, _start(3, 10), specialty=other)
-    f.slot(doc, fac, _start(3, 11), specialty=spec, funding="private")
-    f.slot(doc, fac, _start(3, 12), specialty=spec, mode="remote")
-    f.slot(doc, fac, _start(3, 13), specialty=spec, blocked=True)
-    f.slot(doc, fac, _start(3, 14), specialty=spec, booked=True)
-    f.slot(doc, fac, utcnow() - timedelta(hours=1), specialty=spec)
+    sched = f.schedule(doc, fac, services=[f.service(spec, private=True, remote=True)])
+    taken = f.slot(doc, fac, _start(2), specialty=spec, booked=True, schedule=sched)
+    later = f.slot(doc, fac, _start(4), specialty=spec, schedule=sched)
+    sooner = f.slot(doc, fac, _start(3), specialty=spec, schedule=sched)
+    f.slot(doc, fac, _start(3, 10), specialty=other, schedule=sched)
+    f.slot(doc, fac, _start(3, 11), specialty=spec, funding="private", schedule=sched)
+    f.slot(doc, fac, _start(3, 12), specialty=spec, mode="remote", schedule=sched)
+    f.slot(doc, fac, _start(3, 13), specialty=spec, blocked=True, schedule=sched)
+    f.slot(doc, fac, _start(3, 14), specialty=spec, booked=True, schedule=sched)
+    f.slot(doc, fac, utcnow() - timedelta(hours=1), specialty=spec, schedule=sched)
 
     result = nearest_free_slots(taken)
 
@@ -52,9 +54,10 @@ def test_nearest_free_slots_respect_the_limit(ctx):
     spec = f.specialty()
     fac = f.facility()
     doc = f.staff(spec, fac)
-    taken = f.slot(doc, fac, _start(1), specialty=spec, booked=True)
+    sched = f.schedule(doc, fac, services=[f.service(spec, private=True, remote=True)])
+    taken = f.slot(doc, fac, _start(1), specialty=spec, booked=True, schedule=sched)
     for day in range(2, 10):
-        f.slot(doc, fac, _start(day), specialty=spec)
+        f.slot(doc, fac, _start(day), specialty=spec, schedule=sched)
     assert len(nearest_free_slots(taken, limit=5)) == 5
 
 
@@ -62,12 +65,15 @@ def test_nearest_free_slots_are_the_closest_in_time_on_both_sides(ctx):
     spec = f.specialty()
     fac = f.facility()
     doc = f.staff(spec, fac)
-    far_early = [f.slot(doc, fac, _start(1, 8 + k), specialty=spec) for k in range(4)]
-    taken = f.slot(doc, fac, _start(20, 12), specialty=spec, booked=True)
-    just_before = f.slot(doc, fac, _start(20, 11), specialty=spec)
-    same_time = f.slot(f.staff(spec, fac), fac, _start(20, 12), specialty=spec)
-    just_after = f.slot(doc, fac, _start(20, 13), specialty=spec)
-    next_day = f.slot(doc, fac, _start(21, 12), specialty=spec)
+    sched = f.schedule(doc, fac, services=[f.service(spec, private=True, remote=True)])
+    far_early = [
+        f.slot(doc, fac, _start(1, 8 + k), specialty=spec, schedule=sched) for k in range(4)
+    ]
+    taken = f.slot(doc, fac, _start(20, 12), specialty=spec, booked=True, schedule=sched)
+    just_before = f.slot(doc, fac, _start(20, 11), specialty=spec, schedule=sched)
+    same_time = f.slot(f.staff(spec, fac), fac, _start(20, 12), specialty=spec, schedule=sched)
+    just_after = f.slot(doc, fac, _start(20, 13), specialty=spec, schedule=sched)
+    next_day = f.slot(doc, fac, _start(21, 12), specialty=spec, schedule=sched)
 
     result = nearest_free_slots(taken, limit=4)
 
@@ -79,10 +85,11 @@ def test_nearest_free_slots_stay_inside_the_bookable_window(ctx):
     spec = f.specialty()
     fac = f.facility()
     doc = f.staff(spec, fac)
-    taken = f.slot(doc, fac, _start(5), specialty=spec, booked=True)
-    too_soon = f.slot(doc, fac, _start(1), specialty=spec)
-    fine = f.slot(doc, fac, _start(4), specialty=spec)
-    too_late = f.slot(doc, fac, _start(7), specialty=spec)
+    sched = f.schedule(doc, fac, services=[f.service(spec, private=True, remote=True)])
+    taken = f.slot(doc, fac, _start(5), specialty=spec, booked=True, schedule=sched)
+    too_soon = f.slot(doc, fac, _start(1), specialty=spec, schedule=sched)
+    fine = f.slot(doc, fac, _start(4), specialty=spec, schedule=sched)
+    too_late = f.slot(doc, fac, _start(7), specialty=spec, schedule=sched)
 
     result = nearest_free_slots(taken, not_before=_start(2), not_after=_start(6), limit=5)
 

@@ -36,6 +36,14 @@ def rctx(ctx):
         yield ctx
 
 
+def slot(doc, fac, starts_at, **kw):
+    """A slot in a schedule offering a 10-minute service that fits any kind of visit."""
+    if "schedule" not in kw:
+        any_kind = f.service(private=True, remote=True, duration_minutes=10)
+        kw["schedule"] = f.schedule(doc, fac, services=[any_kind])
+    return f.slot(doc, fac, starts_at, **kw)
+
+
 def q(**kw) -> SearchQuery:
     kw.setdefault("date_from", TODAY)
     kw.setdefault("date_to", TODAY + timedelta(days=14))
@@ -102,7 +110,7 @@ def test_keyset_pages_cover_every_slot_once_even_with_equal_start_times(ctx):
     expected = set()
     for hour in range(8, 12):
         for doc in doctors:  # three slots share each start time: ties broken by id
-            expected.add(f.slot(doc, fac, at(1, hour)).id)
+            expected.add(slot(doc, fac, at(1, hour)).id)
     seen: list[int] = []
     cursor = None
     for _ in range(10):
@@ -118,11 +126,11 @@ def test_keyset_pages_cover_every_slot_once_even_with_equal_start_times(ctx):
 def test_past_booked_and_blocked_slots_and_slots_after_the_horizon_are_not_found(ctx):
     fac = f.facility()
     doc = f.staff(fac=fac)
-    visible = f.slot(doc, fac, at(1, 9))
-    f.slot(doc, fac, at(0, 0) - timedelta(hours=1))
-    f.slot(doc, fac, at(1, 10), booked=True)
-    f.slot(doc, fac, at(1, 11), blocked=True)
-    f.slot(doc, fac, at(5, 9))
+    visible = slot(doc, fac, at(1, 9))
+    slot(doc, fac, at(0, 0) - timedelta(hours=1))
+    slot(doc, fac, at(1, 10), booked=True)
+    slot(doc, fac, at(1, 11), blocked=True)
+    slot(doc, fac, at(5, 9))
     page = search_page(q(), now=NOW, not_after=at(3, 0))
     assert [s.id for s in page.slots] == [visible.id]
 
@@ -131,7 +139,7 @@ def test_dates_are_warsaw_days(ctx):
     fac = f.facility()
     doc = f.staff(fac=fac)
     # 00:30 in Warsaw on day 2 is still day 1 in UTC
-    late = f.slot(doc, fac, at(2, 0, 30))
+    late = slot(doc, fac, at(2, 0, 30))
     page = search_page(
         q(date_from=TODAY + timedelta(days=2), date_to=TODAY + timedelta(days=2)), now=NOW
     )
@@ -144,13 +152,14 @@ def test_dates_are_warsaw_days(ctx):
 
 def test_filters_by_service_staff_facility_and_visit_type(ctx):
     spec = f.specialty()
-    svc, other_svc = f.service(spec), f.service(spec)
+    svc = f.service(spec)
+    other_svc = f.service(spec, nfz=False, private=True, in_person=False, remote=True)
     fac, fac2 = f.facility(), f.facility()
     doc, doc2 = f.staff(spec, fac), f.staff(spec, fac2)
     sched = f.schedule(doc, fac, services=[svc])
     sched2 = f.schedule(doc2, fac2, services=[other_svc], funding="private", mode="remote")
-    a = f.slot(doc, fac, at(1, 9), specialty=spec, schedule=sched)
-    b = f.slot(
+    a = slot(doc, fac, at(1, 9), specialty=spec, schedule=sched)
+    b = slot(
         doc2, fac2, at(1, 9), specialty=spec, schedule=sched2, funding="private", mode="remote"
     )
 
@@ -173,10 +182,10 @@ def test_filters_by_service_staff_facility_and_visit_type(ctx):
 def test_results_group_by_day_then_staff(ctx):
     fac = f.facility()
     doc1, doc2 = f.staff(fac=fac), f.staff(fac=fac)
-    f.slot(doc1, fac, at(1, 9))
-    f.slot(doc2, fac, at(1, 9, 15))
-    f.slot(doc1, fac, at(1, 10))
-    f.slot(doc2, fac, at(2, 9))
+    slot(doc1, fac, at(1, 9))
+    slot(doc2, fac, at(1, 9, 15))
+    slot(doc1, fac, at(1, 10))
+    slot(doc2, fac, at(2, 9))
     page = search_page(q(), now=NOW)
     days = group_by_day(page.slots, page.services_by_schedule)
     assert [d.day for d in days] == [TODAY + timedelta(days=1), TODAY + timedelta(days=2)]
@@ -188,7 +197,7 @@ def test_count_stops_at_the_cap(ctx):
     fac = f.facility()
     doc = f.staff(fac=fac)
     for minute in range(0, 60, 10):
-        f.slot(doc, fac, at(1, 9, minute), minutes=10)
+        slot(doc, fac, at(1, 9, minute), minutes=10)
     assert count_free_slots(q(), now=NOW) == 6
     assert count_free_slots(q(), now=NOW, cap=3) == 4
 
@@ -196,10 +205,10 @@ def test_count_stops_at_the_cap(ctx):
 def test_nearest_days_look_before_and_after_the_range(ctx):
     fac = f.facility()
     doc = f.staff(fac=fac)
-    f.slot(doc, fac, at(1, 9))
-    f.slot(doc, fac, at(30, 9))
-    f.slot(doc, fac, at(30, 10))
-    f.slot(doc, fac, at(40, 9))
+    slot(doc, fac, at(1, 9))
+    slot(doc, fac, at(30, 9))
+    slot(doc, fac, at(30, 10))
+    slot(doc, fac, at(40, 9))
     query = q(date_from=TODAY + timedelta(days=10), date_to=TODAY + timedelta(days=20))
     assert nearest_days(query, now=NOW) == [
         TODAY + timedelta(days=1),

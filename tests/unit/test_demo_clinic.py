@@ -1,0 +1,43 @@
+"""The demo clinic of `seed-demo` is believable: names, children's services, prices, referrals."""
+
+from __future__ import annotations
+
+from blueprints.slots.service_fit import kind_fits
+from core.demo import seed_demo
+from models.clinic import Schedule, ScheduleService, Service, Specialty, StaffMember
+
+SPECIALISTS_NEEDING_REFERRAL = {"Kardiolog", "Dermatolog", "Okulista", "Ortopeda"}
+
+
+def test_demo_clinic_names_prices_referrals_and_childrens_services(ctx):
+    seed_demo(weeks=1)
+
+    for member in StaffMember.select():
+        female = member.first_name.endswith("a")
+        if member.last_name.endswith(("ski", "cki", "dzki")):
+            assert not female, member.display_name
+        if member.last_name.endswith(("ska", "cka", "dzka")):
+            assert female, member.display_name
+
+    for service in Service.select():
+        specialty = Specialty.get_by_id(service.specialty_id).name
+        if service.private:
+            assert service.price is not None and service.price > 0, service.name
+        if service.nfz and specialty in SPECIALISTS_NEEDING_REFERRAL:
+            assert service.requires_referral, service.name
+        if specialty in ("Internista", "Pediatra"):
+            assert not service.requires_referral, service.name
+        if "dziec" in service.name or specialty == "Pediatra":
+            assert service.max_age is not None and service.max_age < 18, service.name
+
+    childrens = Service.select().where(Service.max_age < 18)
+    links = ScheduleService.select().where(ScheduleService.service.in_(childrens))
+    assert links.count() > 0
+    paediatric = Specialty.get(Specialty.name == "Pediatra")
+    for link in links:
+        schedule = Schedule.get_by_id(link.schedule_id)
+        assert {s.specialty_id for s in schedule.staff.specialty_links} == {paediatric.id}
+
+    for schedule in Schedule.select():
+        services = [link.service for link in schedule.service_links]
+        assert any(kind_fits(s, schedule.funding, schedule.mode) for s in services), schedule.id
