@@ -57,9 +57,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from app import create_app
-    from blueprints.staff.slot_generation import generate_slots
     from models import ALL_MODELS
     from models.base import db
+    from services.scheduling import generate_slots
 
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     app = create_app({"DATABASE_URL": url})

@@ -54,7 +54,6 @@ def build_clinic(staff_count: int, days: int, today: date) -> dict[str, int]:
     """Staff with Mon–Fri 8:00–16:00 schedules of 15-minute slots, mixed funding and mode,
     two services per specialty; then slots for `days` days from today, a third of the first
     month booked and a few blocked."""
-    from blueprints.staff.slot_generation import generate_slots
     from models.base import db, utcnow
     from models.clinic import (
         Facility,
@@ -67,6 +66,7 @@ def build_clinic(staff_count: int, days: int, today: date) -> dict[str, int]:
         StaffMember,
         StaffSpecialty,
     )
+    from services.scheduling import generate_slots
 
     facilities = [
         Facility.create(name=f"Przychodnia {i}", street="ul. 1", postal_code="00-001", city="X")
@@ -165,14 +165,14 @@ def explain(select) -> list[str]:
 def measure(app, ids, today: date, days: int, runs: int, show_plans: bool) -> None:
     from flask import url_for
 
-    from blueprints.slots.search_service import (
+    from models.base import utcnow
+    from services.slot_search import (
         Cursor,
         count_free_slots,
         page_query,
         parse_query,
         search_page,
     )
-    from models.base import utcnow
 
     client = app.test_client()
     header = f"{'search':<22} {'HTTP full':>17} {'HTTP htmx':>17} {'service fn':>17}  results"
@@ -236,11 +236,11 @@ def measure(app, ids, today: date, days: int, runs: int, show_plans: bool) -> No
 
 
 def measure_alternatives(app, ids, runs: int) -> None:
-    """The 409 page's alternatives (booking_service.alternatives_for): the free slots of the
+    """The 409 page's alternatives (services.booking.alternatives_for): the free slots of the
     same kind nearest to a taken one, for a taken slot early, mid-year and at the end."""
-    from blueprints.slots import booking_service as booking
     from models.base import db, utcnow
     from models.clinic import Slot
+    from services import booking
 
     with app.app_context():
         db.connect(reuse_if_open=True)

@@ -49,7 +49,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--to", "date_to", required=True, help="Last day, YYYY-MM-DD.")
     def generate_slots_command(date_from: str, date_to: str) -> None:
         """Materialise slots from schedules for a date range (idempotent)."""
-        from blueprints.staff.slot_generation import generate_slots
+        from services.scheduling import generate_slots
 
         start, end = _date(date_from, "--from"), _date(date_to, "--to")
         if end < start:
@@ -72,7 +72,7 @@ def register_commands(app: Flask) -> None:
     )
     def import_localities_command(simc_file: Path, terc_file: Path | None) -> None:
         """Import localities from the official TERYT SIMC CSV (or Wizyta's own CSV)."""
-        from core.localities import LocalityImportError, import_localities
+        from services.localities import LocalityImportError, import_localities
 
         try:
             created, updated = import_localities(simc_file, terc_file)
@@ -95,9 +95,9 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("send-mail")
     def send_mail_command() -> None:
         """Send queued mail from the outbox; safe to run from cron."""
-        from blueprints.auth.service import process_link_requests
         from core.mail import flush_outbox
         from core.mail_status import failed_messages
+        from services.registration import process_link_requests
 
         # Link requests a crashed worker left behind become mail first.
         with app.test_request_context("/", base_url=app.config["BASE_URL"]):

@@ -7,7 +7,6 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from blueprints.staff.slot_generation import generate_slots
 from models.accounts import Account, Consent
 from models.base import db, utcnow
 from models.clinic import (
@@ -22,6 +21,7 @@ from models.clinic import (
     StaffSpecialty,
 )
 from models.patients import Patient
+from services.scheduling import generate_slots
 
 from .passwords import hash_password
 from .timeutil import local_today
@@ -163,7 +163,7 @@ def create_staff_account(login: str, email: str, password: str, role: str) -> Ac
 def _seed_localities() -> int:
     if Locality.select().exists() or not LOCALITIES_CSV.exists():
         return Locality.select().count()
-    from .localities import import_localities
+    from services.localities import import_localities
 
     import_localities(LOCALITIES_CSV)
     return Locality.select().count()

@@ -7,11 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from blueprints.auth.forms import (
+from blueprints.forms_common import (
     EMAIL_RE,
     NewPasswordChecks,
-    _strip,
-    _text,
     first_name_field,
     flat_number_field,
     house_number_field,
@@ -20,6 +18,8 @@ from blueprints.auth.forms import (
     phone_field,
     postal_code_field,
     street_field,
+    strip,
+    text_field,
 )
 from core.password_policy import MAX_LENGTH as PASSWORD_MAX
 
@@ -41,7 +41,7 @@ def _code():
             DataRequired(_l("Podaj kod.")),
             Length(max=64, message=_l("Nieprawidłowy kod.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
 
 
@@ -62,7 +62,7 @@ class PersonalDataForm(FlaskForm):
 class EmailChangeForm(FlaskForm):
     """ASVS V3.7.1 the current password confirms an e-mail change."""
 
-    email = _text(
+    email = text_field(
         _l("Nowy adres e-mail"),
         254,
         pattern=EMAIL_RE,
@@ -105,7 +105,7 @@ class ConfirmTwoFactorForm(FlaskForm):
     code = StringField(
         _l("Kod z aplikacji"),
         validators=[DataRequired(_l("Podaj 6-cyfrowy kod z aplikacji.")), Length(max=64)],
-        filters=[_strip],
+        filters=[strip],
     )
 
 

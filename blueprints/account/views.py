@@ -13,7 +13,7 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.auth.forms import resolve_locality_field
+from blueprints.forms_common import resolve_locality_field
 from core import audit
 from core import totp as totp_rules
 from core.extensions import client_ip, configured_limit, limiter
@@ -22,8 +22,9 @@ from core.login import start_session
 from core.password_policy import strength_hint
 from core.tokens import TokenExpired, TokenInvalid
 from models.accounts import Account
+from services import account_changes as service
 
-from . import bp, service
+from . import bp
 from .forms import (
     ConfirmForm,
     ConfirmTwoFactorForm,

@@ -7,224 +7,69 @@ refused with a message instead of being stored.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import PasswordInput
 
+from blueprints.forms_common import (
+    EMAIL_RE,
+    LOGIN_RE,
+    TOO_LONG,
+    NewPasswordChecks,
+    first_name_field,
+    flat_number_field,
+    house_number_field,
+    last_name_field,
+    locality_field,
+    normalize_pesel,
+    parse_birth_date,
+    phone_field,
+    postal_code_field,
+    street_field,
+    strip,
+    text_field,
+)
 from core import pesel as pesel_rules
 from core.password_policy import MAX_LENGTH as PASSWORD_MAX
 from core.password_policy import password_problems
-from models.clinic import Locality
-
-from .service import resolve_locality
-
-NAME_RE = r"^[^\W\d_]+(?:[ '’.\-][^\W\d_]+)*\.?$"
-LOGIN_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"
-PHONE_RE = r"^\+?[0-9][0-9 ()-]{7,24}$"
-POSTAL_RE = r"^[0-9]{2}-[0-9]{3}$"
-STREET_RE = r"^[\w .,'’\"/()-]*$"
-HOUSE_RE = r"^[0-9A-Za-z][0-9A-Za-z /-]*$"
-# Local part: letters (also non-ASCII), digits and the usual signs; no '%', quotes or spaces.
-EMAIL_RE = r"^[\w.!#$&'*+/=?^`{|}~-]{1,64}@[\w-]+(?:\.[\w-]+)+$"
-
-
-_TOO_LONG = _l("Za długi tekst (najwyżej %(max)d znaków).")
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-_SEPARATORS = re.compile(r"[\s\u00a0\u2007\u202f\-\u2010-\u2015]")
-
-
-def normalize_pesel(value):
-    """A PESEL pasted as "850 1010 1235" or "85-10-10-12-35" is the same 11 digits."""
-    if not isinstance(value, str):
-        return value
-    compact = _SEPARATORS.sub("", value)
-    return compact if compact.isdigit() else value.strip()
-
-
-def normalize_postal_code(value):
-    """ "05 500", "05500" and " 05-500 " are all the postal code 05-500."""
-    if not isinstance(value, str):
-        return value
-    m = re.fullmatch(r"\s*(\d{2})[\s\u00a0\-\u2010-\u2015]*(\d{3})\s*", value)
-    return f"{m.group(1)}-{m.group(2)}" if m else value.strip()
-
-
-def _clean_text(form, field) -> None:
-    """Refuse broken encodings and control characters in any text field."""
-    value = field.data
-    if not isinstance(value, str):
-        return
-    if "\ufffd" in value:
-        raise ValidationError(_l("Pole zawiera nieprawidłowo zakodowane znaki."))
-    if any(unicodedata.category(c) in {"Cc", "Cf", "Cs", "Co", "Cn"} for c in value):
-        raise ValidationError(_l("Pole zawiera niedozwolone znaki."))
-
-
-def _text(
-    label,
-    max_length: int,
-    required: bool | None = True,
-    pattern: str | None = None,
-    message=None,
-    normalize=_strip,
-):
-    # required=None: no Optional(), so the form's own validate_<name> runs on empty input too.
-    validators: list = []
-    if required:
-        validators.append(DataRequired(_l("To pole jest wymagane.")))
-    elif required is not None:
-        validators.append(Optional())
-    validators += [
-        Length(max=max_length, message=_TOO_LONG),
-        _clean_text,
-    ]
-    if pattern:
-        validators.append(Regexp(pattern, message=message or _l("Nieprawidłowy format.")))
-    return StringField(label, validators=validators, filters=[normalize])
-
-
-def parse_birth_date(text: str) -> date | None:
-    text = (text or "").strip()
-    for pattern in (r"^(\d{4})-(\d{2})-(\d{2})$", r"^(\d{2})\.(\d{2})\.(\d{4})$"):
-        m = re.match(pattern, text)
-        if m:
-            parts = [int(p) for p in m.groups()]
-            y, mo, d = parts if pattern.startswith(r"^(\d{4})") else parts[::-1]
-            try:
-                return date(y, mo, d)
-            except ValueError:
-                return None
-    return None
-
-
-# Fields shared by registration and "Moje konto": one definition, called in each class body
-# (a call per class keeps WTForms' field order).
-
-
-def first_name_field() -> StringField:
-    return _text(
-        _l("Imię"),
-        100,
-        pattern=NAME_RE,
-        message=_l("Imię może zawierać litery, spację, myślnik i apostrof."),
-    )
-
-
-def last_name_field() -> StringField:
-    return _text(
-        _l("Nazwisko"),
-        100,
-        pattern=NAME_RE,
-        message=_l("Nazwisko może zawierać litery, spację, myślnik i apostrof."),
-    )
-
-
-def phone_field() -> StringField:
-    return _text(
-        _l("Telefon"), 30, pattern=PHONE_RE, message=_l("Podaj numer telefonu, np. 600 100 200.")
-    )
-
-
-def street_field() -> StringField:
-    return _text(
-        _l("Ulica"),
-        200,
-        required=False,
-        pattern=STREET_RE,
-        message=_l("Ulica może zawierać litery, cyfry, spację, kropkę i myślnik."),
-    )
-
-
-def house_number_field() -> StringField:
-    return _text(
-        _l("Numer domu"), 20, pattern=HOUSE_RE, message=_l("Podaj numer domu, np. 12 lub 12A.")
-    )
-
-
-def flat_number_field() -> StringField:
-    return _text(
-        _l("Numer lokalu"),
-        20,
-        required=False,
-        pattern=HOUSE_RE,
-        message=_l("Podaj numer lokalu, np. 5."),
-    )
-
-
-def postal_code_field() -> StringField:
-    return _text(
-        _l("Kod pocztowy"),
-        6,
-        pattern=POSTAL_RE,
-        message=_l("Kod pocztowy w formacie 00-000."),
-        normalize=normalize_postal_code,
-    )
-
-
-def locality_field() -> StringField:
-    return _text(_l("Miejscowość"), 120)
 
 
 class LoginForm(FlaskForm):
     login = StringField(
         _l("Login"),
-        validators=[DataRequired(_l("Podaj login.")), Length(max=64, message=_TOO_LONG)],
-        filters=[_strip],
+        validators=[DataRequired(_l("Podaj login.")), Length(max=64, message=TOO_LONG)],
+        filters=[strip],
     )
     password = PasswordField(
         _l("Hasło"),
-        validators=[DataRequired(_l("Podaj hasło.")), Length(max=PASSWORD_MAX, message=_TOO_LONG)],
+        validators=[DataRequired(_l("Podaj hasło.")), Length(max=PASSWORD_MAX, message=TOO_LONG)],
     )
     # Shown only past an IP block or an account lock caused elsewhere (ASVS V2.2.1).
     botcheck_challenge = HiddenField()
     botcheck_solution = HiddenField()
-    botcheck_answer = StringField(_l("Pytanie kontrolne"), filters=[_strip])
+    botcheck_answer = StringField(_l("Pytanie kontrolne"), filters=[strip])
 
 
 class CodeForm(FlaskForm):
     code = StringField(
         _l("Kod z aplikacji lub kod zapasowy"),
-        validators=[DataRequired(_l("Podaj kod.")), Length(max=64, message=_TOO_LONG)],
-        filters=[_strip],
+        validators=[DataRequired(_l("Podaj kod.")), Length(max=64, message=TOO_LONG)],
+        filters=[strip],
     )
 
 
 class EmailForm(FlaskForm):
     """Asking for a new activation link or a password reset: only the e-mail."""
 
-    email = _text(
+    email = text_field(
         _l("Adres e-mail"), 254, pattern=EMAIL_RE, message=_l("Podaj poprawny adres e-mail.")
     )
-    website = StringField(_l("Nie wypełniaj tego pola"), filters=[_strip])
-
-
-class NewPasswordChecks:
-    """The password policy and the confirmation check for any form with `password` and
-    `password_confirm` fields (a mixin without fields, so each form keeps its field order)."""
-
-    user_inputs: tuple[str, ...] = ()
-
-    def validate_password(self, field) -> None:
-        problems = password_problems(field.data or "", user_inputs=self.user_inputs)
-        if problems:
-            raise ValidationError(problems[0])
-
-    def validate_password_confirm(self, field) -> None:
-        if field.data != self.password.data:
-            raise ValidationError(_l("Hasła nie są takie same."))
+    website = StringField(_l("Nie wypełniaj tego pola"), filters=[strip])
 
 
 class NewPasswordForm(NewPasswordChecks, FlaskForm):
@@ -235,7 +80,7 @@ class NewPasswordForm(NewPasswordChecks, FlaskForm):
 
 
 def _botcheck_answer_field() -> StringField:
-    return StringField(_l("Pytanie kontrolne"), filters=[_strip])
+    return StringField(_l("Pytanie kontrolne"), filters=[strip])
 
 
 class RegistrationForm(FlaskForm):
@@ -243,23 +88,23 @@ class RegistrationForm(FlaskForm):
 
     first_name = first_name_field()
     last_name = last_name_field()
-    pesel = _text(_l("PESEL"), 11, required=None, normalize=normalize_pesel)
+    pesel = text_field(_l("PESEL"), 11, required=None, normalize=normalize_pesel)
     no_pesel = BooleanField(_l("Nie mam numeru PESEL"))
-    birth_date = _text(_l("Data urodzenia"), 10, required=None)
+    birth_date = text_field(_l("Data urodzenia"), 10, required=None)
     street = street_field()
     house_number = house_number_field()
     flat_number = flat_number_field()
     postal_code = postal_code_field()
     locality = locality_field()
     locality_choice = HiddenField()
-    email = _text(
+    email = text_field(
         _l("Adres e-mail"),
         254,
         pattern=EMAIL_RE,
         message=_l("Podaj poprawny adres e-mail, np. jan@example.com."),
     )
     phone = phone_field()
-    login = _text(
+    login = text_field(
         _l("Login"),
         64,
         pattern=LOGIN_RE,
@@ -277,7 +122,7 @@ class RegistrationForm(FlaskForm):
         validators=[DataRequired(_l("Powtórz hasło."))],
         widget=PasswordInput(hide_value=False),
     )
-    website = StringField(_l("Nie wypełniaj tego pola"), filters=[_strip])
+    website = StringField(_l("Nie wypełniaj tego pola"), filters=[strip])
     botcheck_challenge = HiddenField()
     botcheck_solution = HiddenField()
     botcheck_answer = _botcheck_answer_field()
@@ -373,24 +218,3 @@ def registration_form(consents, **kwargs) -> RegistrationForm:
     form = ClinicRegistrationForm(**kwargs)
     form.consent_fields = [(c, form[f"consent_{c.id}"]) for c in consents]
     return form
-
-
-def resolve_locality_field(form: FlaskForm, choice: str) -> tuple[Locality | None, list[Locality]]:
-    """Turn the typed `locality` (or the candidate picked without JS) into a Locality; an
-    unknown or ambiguous name becomes an error on the field, with candidates to choose."""
-    locality, candidates = None, []
-    if form.locality.data and not form.locality.errors:
-        locality, candidates = resolve_locality(form.locality.data, choice)
-        if locality is None:
-            form.locality.errors.append(
-                _l("Wybierz miejscowość z listy poniżej.")
-                if candidates
-                else _l(
-                    "Nie znamy takiej miejscowości. Sprawdź pisownię lub zadzwoń do "
-                    "rejestracji: %(phone)s.",
-                    phone=current_app.config.get("ADMIN_CONTACT_PHONE", ""),
-                )
-            )
-        else:
-            form.locality.data = locality.label
-    return locality, candidates

@@ -18,8 +18,7 @@ from flask import Flask
 
 from core.mail_worker import deliver_soon
 from models.base import db
-
-from . import service
+from services import registration as service
 
 log = logging.getLogger("wizyta.auth")
 

@@ -10,6 +10,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from blueprints.forms_common import resolve_locality_field
 from core import botcheck, input_guard, mail_status
 from core.extensions import client_ip, configured_limit, limiter, select_locale
 from core.htmx import render
@@ -18,8 +19,9 @@ from core.password_policy import strength_hint
 from core.security import safe_next
 from core.tokens import TokenExpired, TokenInvalid
 from models.accounts import Account, Consent
+from services import accounts, registration
 
-from . import bp, link_worker, service
+from . import bp, link_worker
 from .forms import (
     CodeForm,
     EmailForm,
@@ -27,7 +29,6 @@ from .forms import (
     NewPasswordForm,
     capped_formdata,
     registration_form,
-    resolve_locality_field,
 )
 
 log = logging.getLogger("wizyta.auth")
@@ -85,7 +86,7 @@ def _login_challenge_passed(form) -> bool:
     return bool(nonce) and botcheck.spend(nonce)
 
 
-def _blocked_page(error: service.IpBlocked, form=None, next_path: str = ""):
+def _blocked_page(error: accounts.IpBlocked, form=None, next_path: str = ""):
     """429 for a blocked IP, with a login form behind a challenge: one attacker behind a
     clinic's NAT must not keep every patient there out (ASVS V2.2.1)."""
     form = form or LoginForm()
@@ -204,8 +205,8 @@ def register():
         form.botcheck_solution.data = form.botcheck_answer.data = ""
         return _render_register(form, 422, botcheck.new_challenge(), candidates)
 
-    service.register(
-        service.Registration(
+    registration.register(
+        registration.Registration(
             first_name=form.first_name.data,
             last_name=form.last_name.data,
             pesel=None if form.no_pesel.data else form.pesel.data,
@@ -259,8 +260,8 @@ def _link_problem(error: TokenInvalid, status: int = 400):
 def activate(token: str):
     """ASVS V2.3.1: GET shows a confirmation (mail scanners cannot use the link), POST activates."""
     try:
-        account = service.account_from_activation(token)
-    except service.AlreadyActive:
+        account = registration.account_from_activation(token)
+    except registration.AlreadyActive:
         flash(_("Konto jest już aktywne. Zaloguj się."), "info")
         return redirect(url_for("auth.login"), 303)
     except TokenInvalid as error:
@@ -268,7 +269,7 @@ def activate(token: str):
     if request.method != "POST":
         return render("auth/activate.html", token=token, login=account.login)
     try:
-        service.activate(token)
+        registration.activate(token)
     except TokenInvalid as error:
         return _link_problem(error)
     flash(_("Konto zostało aktywowane. Możesz się zalogować."), "success")
@@ -295,7 +296,7 @@ def _email_request(kind: str, answer: str, endpoint: str, title: str, intro: str
     form = EmailForm()
     if form.validate_on_submit():
         if not form.website.data:
-            service.queue_link_request(kind, form.email.data, client_ip(), select_locale())
+            registration.queue_link_request(kind, form.email.data, client_ip(), select_locale())
             _start_link_worker()
         flash(answer, "info")
         return redirect(url_for(endpoint), 303)
@@ -346,32 +347,32 @@ def _login_page(form, next_path: str, status: int, notice: str = "", challenge=N
     )
 
 
-def _refusal_message(error: service.LoginRefused) -> str:
-    if isinstance(error, service.LockedElsewhere):
+def _refusal_message(error: accounts.LoginRefused) -> str:
+    if isinstance(error, accounts.LockedElsewhere):
         return _(
             "Konto jest czasowo zablokowane do %(until)s po nieudanych próbach logowania "
             "z innego miejsca. Jeśli to Twoje konto, odpowiedz na pytanie kontrolne i zaloguj "
             "się ponownie.",
             until=format_datetime(error.until, "short"),
         )
-    if isinstance(error, service.AccountLocked):
+    if isinstance(error, accounts.AccountLocked):
         return _(
             "Konto jest czasowo zablokowane po kilku nieudanych próbach logowania do "
             "%(until)s. Spróbuj później albo zadzwoń do rejestracji: %(phone)s.",
             until=format_datetime(error.until, "short"),
             phone=current_app.config["ADMIN_CONTACT_PHONE"],
         )
-    if isinstance(error, service.NotActivated):
+    if isinstance(error, accounts.NotActivated):
         return _(
             "Konto nie zostało jeszcze aktywowane. Kliknij link z wiadomości e-mail albo "
             "poproś o nowy link."
         )
-    if isinstance(error, service.AccountDisabled):
+    if isinstance(error, accounts.AccountDisabled):
         return _(
             "Konto jest wyłączone. Skontaktuj się z rejestracją: %(phone)s.",
             phone=current_app.config["ADMIN_CONTACT_PHONE"],
         )
-    if isinstance(error, service.SecondFactorFailed):
+    if isinstance(error, accounts.SecondFactorFailed):
         return _("Nieprawidłowy kod. Spróbuj ponownie.")
     return _(
         "Nieprawidłowy login lub hasło. Po %(n)s nieudanych próbach z rzędu konto zostaje "
@@ -386,7 +387,7 @@ def _control_characters(error: input_guard.ControlCharacters):
     a probe, not a typo); every other form of the area just gets the 422 page."""
     if request.endpoint in ("auth.login", "auth.login_code"):
         log.info("Login failed from %s: control characters in %s", client_ip(), error.field)
-        service.record_ip_failure(client_ip())
+        accounts.record_ip_failure(client_ip())
     return input_guard.refusal(error)
 
 
@@ -410,24 +411,24 @@ def login():
     if request.method != "POST":
         return _login_page(form, next_path, 200)
     passed = _login_challenge_passed(form)
-    until = service.ip_blocked_until(ip)
+    until = accounts.ip_blocked_until(ip)
     if until and not passed:
-        return _blocked_page(service.IpBlocked(until), form, next_path)
+        return _blocked_page(accounts.IpBlocked(until), form, next_path)
     if not form.validate_on_submit():
         if until:
-            return _blocked_page(service.IpBlocked(until), form, next_path)
+            return _blocked_page(accounts.IpBlocked(until), form, next_path)
         return _login_page(form, next_path, 422)
     try:
-        account = service.authenticate(
+        account = accounts.authenticate(
             form.login.data, form.password.data, ip, challenge_passed=passed
         )
-    except service.IpBlocked as error:
+    except accounts.IpBlocked as error:
         return _blocked_page(error, form, next_path)
-    except service.LoginRefused as error:
+    except accounts.LoginRefused as error:
         form.form_errors.append(_refusal_message(error))
-        challenge = _login_challenge(form) if isinstance(error, service.LockedElsewhere) else None
+        challenge = _login_challenge(form) if isinstance(error, accounts.LockedElsewhere) else None
         return _login_page(form, next_path, 422, notice=type(error).__name__, challenge=challenge)
-    through_lock, through_block = service.passes_locks(account, ip) if passed else (False, False)
+    through_lock, through_block = accounts.passes_locks(account, ip) if passed else (False, False)
     if account.totp_secret:
         session.clear()
         session[PENDING] = {
@@ -440,7 +441,7 @@ def login():
         }
         return redirect(url_for("auth.login_code"), 303)
     first_login = account.last_login_at is None
-    service.login_succeeded(account, ip, through_lock=through_lock, through_ip_block=through_block)
+    accounts.login_succeeded(account, ip, through_lock=through_lock, through_ip_block=through_block)
     start_session(account)
     if first_login:
         flash(_("Witamy w e-Rejestracji!"), "welcome")
@@ -481,20 +482,20 @@ def login_code():
     pending = session.get(PENDING) or {}
     through_lock, through_block = bool(pending.get("lock")), bool(pending.get("block"))
     try:
-        service.second_factor(
+        accounts.second_factor(
             account, form.code.data, ip, challenge_passed=through_lock or through_block
         )
-    except service.IpBlocked as error:
+    except accounts.IpBlocked as error:
         session.pop(PENDING, None)
         return _blocked_page(error)
-    except service.AccountLocked as error:
+    except accounts.AccountLocked as error:
         session.pop(PENDING, None)
         form.form_errors.append(_refusal_message(error))
         return render("auth/login_code.html", form=form, status=422)
-    except service.LoginRefused as error:
+    except accounts.LoginRefused as error:
         form.form_errors.append(_refusal_message(error))
         return render("auth/login_code.html", form=form, status=422)
-    service.login_succeeded(account, ip, through_lock=through_lock, through_ip_block=through_block)
+    accounts.login_succeeded(account, ip, through_lock=through_lock, through_ip_block=through_block)
     start_session(Account.get_by_id(account.id))
     return redirect(next_path, 303)
 
@@ -503,7 +504,7 @@ def login_code():
 @login_required
 def logout():
     """ASVS V3.3.1: the session ends server-side, the old cookie stops working."""
-    service.end_sessions(current_user)
+    accounts.end_sessions(current_user)
     log.info("Logout of account %s", current_user.id)
     end_session()
     flash(_("Wylogowano."), "info")
@@ -535,7 +536,7 @@ def forgot_password():
 def reset_password(token: str):
     """ASVS V2.3.1/V2.5: signed, expiring link bound to the password hash (single use)."""
     try:
-        account = service.account_from_reset(token)
+        account = registration.account_from_reset(token)
     except TokenInvalid as error:
         return render(
             "auth/link_problem.html",
@@ -548,7 +549,7 @@ def reset_password(token: str):
     form.user_inputs = (account.login, account.email)
     if form.validate_on_submit():
         try:
-            service.reset_password(token, form.password.data)
+            registration.reset_password(token, form.password.data)
         except TokenInvalid as error:
             return render(
                 "auth/link_problem.html",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from core.htmx import render
-from core.localities import MAX_QUERY, MIN_QUERY, clean_query, search_localities
+from services.localities import MAX_QUERY, MIN_QUERY, clean_query, search_localities
 
 from . import bp
 

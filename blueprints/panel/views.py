@@ -1,7 +1,7 @@
 """Routes of the patient panel: reservations of the patient and dependants, cancel, change.
 
 Every page needs a login and shows personal data (hx-history="false", no-store). A visit
-is always found through booking_service.appointment_for, which filters by owner in the
+is always found through services.booking.appointment_for, which filters by owner in the
 query: another patient's visit is a 404 (ASVS V4.2.1).
 """
 
@@ -13,9 +13,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.slots import booking_service as booking
 from blueprints.slots.search import search_response
-from blueprints.slots.search_service import SearchQuery, attach_related, parse_query
 from core import audit
 from core.htmx import render
 from core.timeutil import local_today, to_local
@@ -24,6 +22,8 @@ from models.base import utcnow
 from models.booking import Appointment
 from models.clinic import Facility, Service, Slot, StaffMember
 from models.patients import Patient
+from services import booking
+from services.slot_search import SearchQuery, attach_related, parse_query
 
 from . import bp
 

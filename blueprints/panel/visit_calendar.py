@@ -1,7 +1,7 @@
 """GET /panel/reservations/<id>/calendar.ics: "Dodaj do kalendarza" for one visit.
 
 Login is required by the panel's before_request; the visit is found through
-booking_service.appointment_for, so another patient's visit is a 404 (ASVS V4.2.1).
+services.booking.appointment_for, so another patient's visit is a 404 (ASVS V4.2.1).
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 from flask import Response, abort
 from flask_login import current_user
 
-from blueprints.slots import booking_service as booking
 from core import audit
 from models.accounts import Account
+from services import booking
 
 from . import bp
 

@@ -2,9 +2,11 @@
 
 from flask import Blueprint
 
+from services import booking
+
 bp = Blueprint("slots", __name__)
 
-from . import booking_service, reserve, search  # noqa: E402,F401
+from . import reserve, search  # noqa: E402,F401
 
 # templates name the number to call about a visit through the same rule as the messages
-bp.add_app_template_global(booking_service.clinic_phone, "clinic_phone")
+bp.add_app_template_global(booking.clinic_phone, "clinic_phone")

@@ -14,8 +14,7 @@ from flask import url_for
 from werkzeug.datastructures import MultiDict
 
 from core.timeutil import local_today
-
-from .search_service import parse_query
+from services.slot_search import parse_query
 
 BACK_MAX = 500
 

@@ -1,6 +1,6 @@
 """Routes of reserving a slot: GET /slots/<id>/reserve is the confirmation step, POST books.
 
-The view parses the form and calls booking_service.book, which does the work in one
+The view parses the form and calls services.booking.book, which does the work in one
 transaction; its named exceptions become 404 (unknown slot), 409 (taken or unavailable,
 with the next free slots of the same kind) or 422 (a clinic rule, re-rendered form).
 """
@@ -22,10 +22,10 @@ from models.accounts import Account
 from models.base import utcnow
 from models.booking import Appointment
 from models.clinic import Facility, Slot, Specialty, StaffMember
+from services import booking
+from services import service_fit as fit
 
-from . import booking_service as booking
 from . import bp
-from . import service_fit as fit
 from .links import search_back_url
 
 TEMPLATE = "slots/reserve.html"
@@ -48,7 +48,7 @@ REFERRAL_FORMAT = _l("Podaj kod e-skierowania: 4 cyfry (kod dostępu) albo 44 cy
 
 def _referral_format(form, field) -> None:
     """Asked only when the chosen service needs an e-referral (NFZ); the format is checked
-    here, the need once more by booking_service.book."""
+    here, the need once more by services.booking.book."""
     field.data = fit.normalise_referral_code(field.data)
     if form.service.data in form.needs_referral and not fit.referral_code_valid(field.data):
         raise StopValidation(REFERRAL_FORMAT)

@@ -16,9 +16,7 @@ from flask_babel import gettext as _
 from core.htmx import is_htmx_fragment_request, render
 from core.timeutil import local_today, to_local
 from models.base import utcnow
-
-from . import bp
-from .search_service import (
+from services.slot_search import (
     COUNT_CAP,
     MAX_RANGE_DAYS,
     Cursor,
@@ -30,6 +28,8 @@ from .search_service import (
     parse_query,
     search_page,
 )
+
+from . import bp
 
 TEMPLATE = "slots/search.html"
 

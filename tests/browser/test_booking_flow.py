@@ -8,9 +8,9 @@ from datetime import time, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from blueprints.slots import booking_service as booking
 from models.base import utcnow
 from models.booking import Appointment
+from services import booking
 from tests import factories
 from tests.fixtures_live import assert_no_axe_violations
 

@@ -14,14 +14,14 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from blueprints.account.service import EMAIL_CHANGE, _email_binding
-from blueprints.auth import service as auth_service
 from core.tokens import make_token
 from core.totp import new_secret
 from models.accounts import Account, Consent, ConsentRecord
 from models.base import utcnow
 from models.booking import Appointment
 from models.clinic import Locality
+from services import registration as auth_service
+from services.account_changes import EMAIL_CHANGE, _email_binding
 from tests import factories as f
 from tests.fixtures_live import axe_violations
 

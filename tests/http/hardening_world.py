@@ -12,14 +12,14 @@ from html.parser import HTMLParser
 
 import pyotp
 
-from blueprints.account import service as account_service
-from blueprints.auth import service as auth_service
 from core.tokens import make_token
 from models import ALL_MODELS
 from models.accounts import Account, Consent
 from models.audit import AuditEvent
 from models.base import db, utcnow
 from models.booking import Appointment
+from services import account_changes as account_service
+from services import registration as auth_service
 from tests import factories
 
 PATIENT_LOGIN = "ewa.swiat"

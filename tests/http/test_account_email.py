@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from itsdangerous.timed import TimestampSigner
 
-from blueprints.account import service
 from core.tokens import make_token
 from models.accounts import Account
 from models.base import db
 from models.mail import OutboxMessage
+from services import account_changes as service
 from tests import factories
 from tests.conftest import csrf_token
 

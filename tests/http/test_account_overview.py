@@ -78,7 +78,7 @@ def test_overview_of_account_with_totp_names_password_and_code(client, auth, acc
 
 
 def test_login_methods_registry_marks_exactly_one_in_use(ctx):
-    from blueprints.account.service import LOGIN_METHODS, login_methods
+    from services.account_changes import LOGIN_METHODS, login_methods
 
     plain = factories.account(login="anna")
     assert {m.code for m in LOGIN_METHODS} >= {"password", "password_totp"}

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from flask_login import current_user, login_required
 
-from blueprints.auth import service
 from core.login import LOGIN_AT, SEEN_AT
 from models.accounts import Account, IpBlock
 from models.audit import AuditEvent
 from models.base import db, utcnow
+from services import accounts as service
 from tests import factories
 from tests.conftest import csrf_token
 

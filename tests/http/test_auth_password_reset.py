@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from blueprints.auth import service
 from models.accounts import Account
 from models.base import db
+from services import registration as service
 from tests import factories
 from tests.conftest import csrf_token, without_csrf
 

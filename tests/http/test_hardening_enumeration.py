@@ -7,10 +7,11 @@ import logging
 
 import pytest
 
-from blueprints.auth import link_worker, service
+from blueprints.auth import link_worker
 from models.audit import AuditEvent
 from models.base import db
 from models.mail import OutboxMessage
+from services import registration as service
 from tests import factories
 from tests.conftest import csrf_token
 

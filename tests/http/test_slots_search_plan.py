@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from blueprints.slots.search_service import Cursor, SearchQuery, page_query
 from core.timeutil import local_today
 from models.base import db, is_sqlite, utcnow
+from services.slot_search import Cursor, SearchQuery, page_query
 from tests import factories as f
 
 

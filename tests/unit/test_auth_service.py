@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from blueprints.auth import service
 from core import botcheck
 from models.accounts import Account, IpBlock
 from models.base import utcnow
+from services import accounts as service
 from tests import factories
 
 

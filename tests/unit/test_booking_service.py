@@ -1,17 +1,17 @@
-"""booking_service called directly: the unique active slot is the real guard, clinic rules
+"""services.booking called directly: the unique active slot is the real guard, clinic rules
 with a frozen `now`, cancel and change leave nothing half done."""
 
 from datetime import time, timedelta
 
 import pytest
 
-from blueprints.slots import booking_service as booking
 from core import ics
 from models.accounts import Guardianship
 from models.base import utcnow
 from models.booking import Appointment, AppointmentSlot
 from models.clinic import ScheduleService, Slot
 from models.mail import OutboxMessage
+from services import booking
 from tests import factories
 
 RULES = booking.BookingRules(

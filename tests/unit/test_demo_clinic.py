@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from blueprints.slots.service_fit import kind_fits
 from core.demo import seed_demo
 from models.clinic import Schedule, ScheduleService, Service, Specialty, StaffMember
+from services.service_fit import kind_fits
 
 SPECIALISTS_NEEDING_REFERRAL = {"Kardiolog", "Dermatolog", "Okulista", "Ortopeda"}
 

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from core.localities import (
+from models.clinic import Locality
+from services.localities import (
     VOIVODESHIPS,
     LocalityImportError,
     import_localities,
     resolve_locality,
     search_localities,
 )
-from models.clinic import Locality
 
 ROOT = Path(__file__).resolve().parents[2]
 SIMC_HEADER = "WOJ;POW;GMI;RODZ_GMI;RM;MZ;NAZWA;SYM;SYMPOD;STAN_NA"

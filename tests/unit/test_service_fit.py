@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from blueprints.slots import service_fit as fit
 from models.clinic import Service
+from services import service_fit as fit
 
 
 def _service(**kw) -> Service:

@@ -4,9 +4,9 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from blueprints.staff.slot_generation import generate_slots
 from core.timeutil import to_local
 from models.clinic import ScheduleException, Slot
+from services.scheduling import generate_slots
 from tests import factories
 
 MONDAY = date(2030, 1, 7)

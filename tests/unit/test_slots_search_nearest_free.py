@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from blueprints.slots.search_service import nearest_free_slots
 from models.base import utcnow
+from services.slot_search import nearest_free_slots
 from tests import factories as f
 
 

@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from blueprints.slots.search_service import (
+from core.timeutil import local_to_utc
+from services.slot_search import (
     Cursor,
     SearchQuery,
     count_free_slots,
@@ -15,7 +16,6 @@ from blueprints.slots.search_service import (
     parse_query,
     search_page,
 )
-from core.timeutil import local_to_utc
 from tests import factories as f
 
 TODAY = date(2031, 3, 3)  # a Monday; "now" is passed in, never read from the clock

@@ -331,3 +331,13 @@ def resolve_locality(text: str) -> tuple[Locality | None, list[Locality]]:
     if same_name:
         return None, same_name
     return None, search_localities(text)
+
+
+def resolve_locality_choice(text: str, choice: str = "") -> tuple[Locality | None, list[Locality]]:
+    """The one locality the text names (or the candidate picked by id), else candidates."""
+    if choice and choice.isdigit() and len(choice) < 12:
+        picked = Locality.get_or_none(Locality.id == int(choice))
+        if picked is not None:
+            return picked, []
+    found, candidates = resolve_locality(text)
+    return found, list(candidates)

@@ -23,8 +23,7 @@ from models.clinic import (
     StaffMember,
     StaffSpecialty,
 )
-
-from .service_fit import fit_condition, kind_fits
+from services.service_fit import fit_condition, kind_fits
 
 PAGE_SIZE = 30
 DEFAULT_RANGE_DAYS = 14

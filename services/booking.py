@@ -29,9 +29,8 @@ from models.base import is_sqlite, utcnow, write_transaction
 from models.booking import Appointment, AppointmentSlot
 from models.clinic import Facility, Service, Slot, StaffMember
 from models.patients import Patient
-
-from . import service_fit as fit
-from .search_service import nearest_free_slots
+from services import service_fit as fit
+from services.slot_search import nearest_free_slots
 
 MAX_ID = 2**31 - 1
 NOTE_MAX = 500

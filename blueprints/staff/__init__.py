@@ -1,1 +1,0 @@
-"""Clinic staff: schedules and slot generation (staff pages come in a later issue)."""
