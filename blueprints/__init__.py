@@ -14,6 +14,7 @@ AREAS: list[tuple[str, str | None]] = [
     ("account", "/account"),
     ("slots", None),
     ("panel", "/panel"),
+    ("staff", "/staff"),
 ]
 
 

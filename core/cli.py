@@ -86,7 +86,7 @@ def register_commands(app: Flask) -> None:
     @click.password_option()
     def create_admin_command(login: str, email: str, password: str) -> None:
         """Create an administrator account."""
-        from core.demo import create_staff_account
+        from services.staff_accounts import create_staff_account
 
         with db.atomic():
             account = create_staff_account(login, email, password, role="admin")

@@ -22,6 +22,7 @@ from models.clinic import (
 )
 from models.patients import Patient
 from services.scheduling import generate_slots
+from services.staff_accounts import create_staff_account
 
 from .passwords import hash_password
 from .timeutil import local_today
@@ -148,18 +149,6 @@ def clinic_is_empty() -> bool:
     return not Facility.select().exists()
 
 
-def create_staff_account(login: str, email: str, password: str, role: str) -> Account:
-    patient = Patient.create(first_name=login, last_name="(personel)", birth_date=date(1970, 1, 1))
-    return Account.create(
-        patient=patient,
-        login=login,
-        email=email,
-        password_hash=hash_password(password),
-        role=role,
-        activated_at=utcnow(),
-    )
-
-
 def _seed_localities() -> int:
     if Locality.select().exists() or not LOCALITIES_CSV.exists():
         return Locality.select().count()
@@ -210,12 +199,14 @@ def seed_demo(weeks: int = 8, rng_seed: int = 2026) -> list[str]:
             ]
         specialties = list(services_by_specialty)
         staff_count = 0
+        first_doctor: StaffMember | None = None
         for i in range(25):
             specialty = specialties[i % len(specialties)]
             first, last = STAFF_NAMES[i]
             title = "" if specialty.name == "Szczepienia" and i % 2 else "lek. med."
             staff = StaffMember.create(first_name=first, last_name=last, title=title)
             staff_count += 1
+            first_doctor = first_doctor or staff
             StaffSpecialty.create(staff=staff, specialty=specialty)
             facility = facilities[i % len(facilities)]
             StaffFacility.create(staff=staff, facility=facility)
@@ -278,6 +269,9 @@ def seed_demo(weeks: int = 8, rng_seed: int = 2026) -> list[str]:
         create_staff_account(
             "rejestracja.demo", "rejestracja@example.com", DEMO_PASSWORD, "registrar"
         )
+        create_staff_account(
+            "lekarz.demo", "lekarz@example.com", DEMO_PASSWORD, "doctor", staff_member=first_doctor
+        )
         create_staff_account("admin.demo", "admin@example.com", DEMO_PASSWORD, "admin")
     slots = generate_slots(today, today + timedelta(weeks=weeks))
     return [
@@ -285,5 +279,7 @@ def seed_demo(weeks: int = 8, rng_seed: int = 2026) -> list[str]:
         f"{sum(len(v) for v in services_by_specialty.values())} services, {staff_count} staff, "
         f"{localities} localities, {slots['created']} slots over {weeks} weeks.",
         f"Demo patient logins (password {DEMO_PASSWORD!r}): {', '.join(logins)}",
-        "Staff logins (same password): rejestracja.demo (registrar), admin.demo (admin)",
+        "Staff logins (same password): rejestracja.demo (registrar), "
+        f"lekarz.demo (doctor: {first_doctor.display_name if first_doctor else '-'}), "
+        "admin.demo (admin)",
     ]

@@ -5,15 +5,32 @@ from __future__ import annotations
 import peewee as pw
 
 from .base import BaseModel, utcnow
+from .clinic import StaffMember
 from .patients import Patient
 
-ROLES = ("patient", "registrar", "doctor", "admin")
+PATIENT = "patient"
+STAFF_ROLES = ("registrar", "doctor", "admin")
+ROLES = (PATIENT, *STAFF_ROLES)
+
+# A patient account belongs to a Patient, a staff account to a StaffMember, never both; the
+# role is one of ROLES. Enforced by the database on tables created by init-db (the migration of
+# an older database checks the rows it converts; services.staff_accounts validates too).
+ACCOUNT_OWNER_CHECK = (
+    "(role = 'patient' AND patient_id IS NOT NULL AND staff_member_id IS NULL) OR "
+    "(role IN ('registrar', 'doctor', 'admin') AND patient_id IS NULL "
+    "AND staff_member_id IS NOT NULL)"
+)
 
 
 class Account(BaseModel):
-    """A login belonging to one patient (or a staff member with a patient record)."""
+    """A login: a patient's (`patient` set) or a staff member's (`staff_member` set)."""
 
-    patient = pw.ForeignKeyField(Patient, unique=True, backref="accounts", on_delete="CASCADE")
+    patient = pw.ForeignKeyField(
+        Patient, unique=True, null=True, backref="accounts", on_delete="CASCADE"
+    )
+    staff_member = pw.ForeignKeyField(
+        StaffMember, unique=True, null=True, backref="accounts", on_delete="CASCADE"
+    )
     login = pw.CharField(max_length=64, unique=True)
     email = pw.CharField(max_length=254, unique=True)
     password_hash = pw.CharField(max_length=255)
@@ -46,7 +63,14 @@ class Account(BaseModel):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in {"registrar", "doctor", "admin"}
+        return self.role in STAFF_ROLES and self.staff_member_id is not None
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == PATIENT and self.patient_id is not None
+
+    class Meta:
+        constraints = [pw.Check(ACCOUNT_OWNER_CHECK, name="account_owner")]
 
 
 # Logins and e-mails are unique regardless of letter case ("Anna" and "anna" are one login);

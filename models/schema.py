@@ -8,8 +8,10 @@ import peewee as pw
 from playhouse.migrate import SchemaMigrator, migrate
 
 from . import ALL_MODELS
-from .base import db
+from .accounts import ACCOUNT_OWNER_CHECK, STAFF_ROLES, Account
+from .base import db, is_sqlite
 from .booking import Appointment, AppointmentSlot
+from .clinic import StaffMember
 from .mail import OutboxMessage
 from .meta import SchemaVersion
 
@@ -61,6 +63,75 @@ def _outbox_message_id_and_failure(database) -> None:
     _add_columns(database, "outbox_message", {name: fields[name] for name in names})
 
 
+def _rewrite_sqlite_table_sql(database, table: str, change: Callable[[str], str]) -> None:
+    """Change a SQLite table's stored definition in place, for changes that leave the rows
+    as they are (dropping NOT NULL, adding a CHECK the rows already satisfy): SQLite's
+    documented writable_schema procedure. Rebuilding the table instead would fire the
+    ON DELETE CASCADE of every table referencing it when the old copy is dropped."""
+    (sql,) = database.execute_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
+    new_sql = change(sql)
+    if new_sql == sql:
+        return
+    (version,) = database.execute_sql("PRAGMA schema_version").fetchone()
+    database.execute_sql("PRAGMA writable_schema = ON")
+    database.execute_sql(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (new_sql, table)
+    )
+    database.execute_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    database.execute_sql("PRAGMA writable_schema = OFF")
+    if database.execute_sql("PRAGMA integrity_check").fetchone()[0] != "ok":
+        raise RuntimeError(f"table {table}: rewritten definition fails the integrity check")
+
+
+def _account_roles(database) -> None:
+    """Staff accounts stop being fake patients: an account belongs to a Patient (role
+    `patient`) or to a StaffMember (registrar, doctor, admin), never both. Each existing
+    staff account gets a StaffMember; its "(personel)" pseudo-patient goes when it has no
+    visits."""
+    staff_fk = pw.ForeignKeyField(StaffMember, null=True, field=StaffMember.id, on_delete="CASCADE")
+    _add_columns(database, "account", {"staff_member_id": staff_fk})
+    sqlite = is_sqlite()
+    if sqlite:
+        _rewrite_sqlite_table_sql(
+            database,
+            "account",
+            lambda sql: sql.replace('"patient_id" INTEGER NOT NULL', '"patient_id" INTEGER'),
+        )
+    else:
+        migrate(_migrator(database).drop_not_null("account", "patient_id"))
+    staff_accounts = Account.select().where(
+        Account.role.in_(STAFF_ROLES) & Account.staff_member.is_null()
+    )
+    for account in staff_accounts:
+        patient = account.patient
+        pseudo = patient is not None and patient.last_name == "(personel)"
+        member = StaffMember.create(
+            first_name=patient.first_name if patient else account.login,
+            last_name=patient.last_name if patient and not pseudo else "",
+            active=False,  # office staff; a doctor is linked to the schedule's row by hand
+        )
+        Account.update(staff_member=member, patient=None).where(Account.id == account.id).execute()
+        if pseudo and not Appointment.select().where(Appointment.patient == patient.id).exists():
+            patient.delete_instance()
+    if sqlite:
+        _rewrite_sqlite_table_sql(
+            database,
+            "account",
+            lambda sql: (
+                sql
+                if "account_owner" in sql
+                else sql.rstrip().removesuffix(")")
+                + f", CONSTRAINT account_owner CHECK ({ACCOUNT_OWNER_CHECK}))"
+            ),
+        )
+    else:
+        database.execute_sql(
+            f"ALTER TABLE account ADD CONSTRAINT account_owner CHECK ({ACCOUNT_OWNER_CHECK})"
+        )
+
+
 # Each later change appends a function; its position (1-based) is the version it brings.
 # A migration receives the database and uses playhouse.migrate for ALTERs.
 MIGRATIONS: list[Callable[[object], None]] = [
@@ -68,6 +139,7 @@ MIGRATIONS: list[Callable[[object], None]] = [
     _appointment_referral_code,
     _appointment_slots_backfill,
     _outbox_message_id_and_failure,
+    _account_roles,
 ]
 
 BASE_VERSION = 1

@@ -20,6 +20,7 @@ from core.extensions import client_ip, configured_limit, limiter
 from core.htmx import render
 from core.login import start_session
 from core.password_policy import strength_hint
+from core.roles import patient_only
 from core.tokens import TokenExpired, TokenInvalid
 from models.accounts import Account
 from services import account_changes as service
@@ -49,8 +50,9 @@ def _me() -> Account:
 @login_required
 def _require_login():
     """Every page of the area needs a login, the e-mail confirmation link too: it proves
-    both the mailbox and the account (the login page returns to it through `next`)."""
-    return None
+    both the mailbox and the account (the login page returns to it through `next`).
+    A staff account has no patient: it is sent to the staff side."""
+    return patient_only()
 
 
 # --- overview -------------------------------------------------------------------------------

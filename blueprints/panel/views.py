@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from blueprints.slots.search import search_response
 from core import audit
 from core.htmx import render
+from core.roles import patient_only
 from core.timeutil import local_today, to_local
 from models.accounts import Account, Guardianship
 from models.base import utcnow
@@ -38,7 +39,7 @@ def _me() -> Account:
 @bp.before_request
 @login_required
 def _require_login():
-    return None
+    return patient_only()
 
 
 def _appointment_or_404(account: Account, appointment_id: int) -> Appointment:

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length, StopValidation, ValidationE
 
 from core.extensions import client_ip, configured_limit, limiter
 from core.htmx import render
+from core.roles import patient_only
 from core.timeutil import to_local
 from models.accounts import Account
 from models.base import utcnow
@@ -146,6 +147,8 @@ def _booking_key() -> str:
     configured_limit("BOOKING_RATE_LIMIT", "30 per minute"), methods=["POST"], key_func=_booking_key
 )
 def reserve(slot_id: int):
+    if (elsewhere := patient_only()) is not None:
+        return elsewhere
     try:
         slot = booking.slot_by_id(slot_id)
     except booking.SlotNotFound:
