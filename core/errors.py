@@ -33,6 +33,21 @@ TITLES = {
 }
 
 
+class DomainError(Exception):
+    """A clinic rule said no. It carries its HTTP `status` and `message`, what to tell the
+    person, translated when read (in the request's language). A view that shows the refusal
+    inside its own form catches the error and uses both; anything it lets through reaches the
+    one handler in install_error_pages: the error page, or for htmx the message retargeted
+    into <main>. Services subclass it (services.booking.BookingError,
+    services.accounts.LoginRefused, services.account_changes.AccountChangeRefused)."""
+
+    status: int = 409
+
+    @property
+    def message(self) -> str:
+        return _("Nie udało się obsłużyć żądania.")
+
+
 FALLBACK = (
     "<!doctype html><html lang=pl><meta charset=utf-8><title>Błąd</title>"
     "<h1>Błąd serwera</h1><p>Spróbuj ponownie za chwilę. Numer zgłoszenia: {ref}</p>"
@@ -97,6 +112,10 @@ def install_error_pages(app: Flask) -> None:
                 "i spróbuj ponownie — nic nie zostało zapisane."
             ),
         )
+
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError):
+        return _page(error.status, error.message)
 
     @app.errorhandler(429)
     def _too_many(error: HTTPException):

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import audit
 from core import totp as totp_rules
+from core.errors import DomainError
 from core.mail import queue_mail
 from core.passwords import hash_password, verify_password
 from core.tokens import TokenInvalid, is_bound_to, make_token, read_token
@@ -31,24 +32,51 @@ from models.patients import Patient
 EMAIL_CHANGE = "email-change"
 
 
-class WrongPassword(Exception):
+class AccountChangeRefused(DomainError):
+    """Base of the refusals of "Moje konto"; `message` is what the page says."""
+
+
+class WrongPassword(AccountChangeRefused):
     """The current password given to confirm a sensitive change is wrong (ASVS V3.7.1)."""
 
+    status = 422
 
-class WrongCode(Exception):
+    @property
+    def message(self) -> str:
+        return _("Nieprawidłowe hasło.")
+
+
+class WrongCode(AccountChangeRefused):
     """The TOTP or recovery code is wrong or already used."""
 
+    status = 422
 
-class EmailChangeRefused(Exception):
+    @property
+    def message(self) -> str:
+        return _("Nieprawidłowy lub już użyty kod.")
+
+
+class EmailChangeRefused(AccountChangeRefused):
     """The confirmation link cannot change the e-mail (used, replaced, or address taken)."""
 
 
-class ConsentNotChangeable(Exception):
+class ConsentNotChangeable(AccountChangeRefused):
     """A required consent cannot be withdrawn here."""
 
+    @property
+    def message(self) -> str:
+        return _(
+            "Zgody wymaganej nie można wycofać w serwisie. Aby to zrobić, złóż wniosek RODO "
+            "lub skontaktuj się z administratorem."
+        )
 
-class ConsentRetired(Exception):
+
+class ConsentRetired(AccountChangeRefused):
     """An old version of a consent can be withdrawn but not granted again."""
+
+    @property
+    def message(self) -> str:
+        return _("Ta wersja zgody nie jest już aktualna. Udziel zgody w nowej wersji.")
 
 
 # --- login methods --------------------------------------------------------------------------

@@ -13,8 +13,11 @@ from datetime import datetime, timedelta
 
 import peewee
 from flask import current_app
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 
 from core import audit
+from core.errors import DomainError
 from core.passwords import verify_password
 from models.accounts import Account, IpBlock
 from models.base import utcnow, write_transaction
@@ -28,8 +31,18 @@ log = logging.getLogger("wizyta.auth")
 MAX_LOCK_FACTOR = 16
 
 
-class LoginRefused(Exception):
-    """Base of every reason a login does not go through."""
+class LoginRefused(DomainError):
+    """Base of every reason a login does not go through; the login form shows `message`."""
+
+    status = 422
+
+    @property
+    def message(self) -> str:
+        return _(
+            "Nieprawidłowy login lub hasło. Po %(n)s nieudanych próbach z rzędu konto zostaje "
+            "czasowo zablokowane.",
+            n=current_app.config["LOGIN_MAX_FAILURES"],
+        )
 
 
 class InvalidCredentials(LoginRefused):
@@ -41,15 +54,36 @@ class AccountLocked(LoginRefused):
         super().__init__(f"locked until {until:%Y-%m-%d %H:%M}")
         self.until = until
 
+    @property
+    def message(self) -> str:
+        return _(
+            "Konto jest czasowo zablokowane po kilku nieudanych próbach logowania do "
+            "%(until)s. Spróbuj później albo zadzwoń do rejestracji: %(phone)s.",
+            until=format_datetime(self.until, "short"),
+            phone=current_app.config["ADMIN_CONTACT_PHONE"],
+        )
+
 
 class NotActivated(LoginRefused):
     def __init__(self, account: Account):
         super().__init__("not activated")
         self.account = account
 
+    @property
+    def message(self) -> str:
+        return _(
+            "Konto nie zostało jeszcze aktywowane. Kliknij link z wiadomości e-mail albo "
+            "poproś o nowy link."
+        )
+
 
 class AccountDisabled(LoginRefused):
-    pass
+    @property
+    def message(self) -> str:
+        return _(
+            "Konto jest wyłączone. Skontaktuj się z rejestracją: %(phone)s.",
+            phone=current_app.config["ADMIN_CONTACT_PHONE"],
+        )
 
 
 class IpBlocked(LoginRefused):
@@ -62,12 +96,23 @@ class IpBlocked(LoginRefused):
 
 
 class SecondFactorFailed(LoginRefused):
-    pass
+    @property
+    def message(self) -> str:
+        return _("Nieprawidłowy kod. Spróbuj ponownie.")
 
 
 class LockedElsewhere(AccountLocked):
     """The right password for an account locked by failures from other sources: the owner
     may pass after an anti-bot challenge (ASVS V2.2.1: the lock targets the attacker)."""
+
+    @property
+    def message(self) -> str:
+        return _(
+            "Konto jest czasowo zablokowane do %(until)s po nieudanych próbach logowania "
+            "z innego miejsca. Jeśli to Twoje konto, odpowiedz na pytanie kontrolne i zaloguj "
+            "się ponownie.",
+            until=format_datetime(self.until, "short"),
+        )
 
 
 # --- IP blocking (failures per IP kept in the database, shared by all workers) ---------------

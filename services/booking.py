@@ -22,6 +22,7 @@ from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
 from core import audit, ics
+from core.errors import DomainError
 from core.mail import queue_mail
 from core.timeutil import to_local
 from models.accounts import Account, Guardianship
@@ -36,14 +37,25 @@ MAX_ID = 2**31 - 1
 NOTE_MAX = 500
 
 
-class BookingError(Exception):
-    """Base of the booking errors; `reason` is a short machine name for tests and logs."""
+class BookingError(DomainError):
+    """Base of the booking errors; `reason` is a short machine name for tests and logs,
+    `message` what to tell the patient (under the configured rules; `message_with(rules)`
+    under others)."""
 
     reason = "error"
+    status = 409
+
+    @property
+    def message(self) -> str:
+        return self.message_with(None)
+
+    def message_with(self, rules: BookingRules | None) -> str:
+        return _message_for(self, rules)
 
 
 class SlotNotFound(BookingError):
     reason = "not_found"
+    status = 404
 
 
 class SlotTaken(BookingError):
@@ -64,6 +76,8 @@ class BookingRuleBroken(BookingError):
     """A clinic rule refuses the booking: `horizon`, `notice`, `limit`, `note`, `age` or
     `referral`."""
 
+    status = 422
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -73,6 +87,7 @@ class PatientNotAllowed(BookingError):
     """The account may not book for this patient (not self, not a dependant)."""
 
     reason = "patient"
+    status = 422
 
 
 class AppointmentNotActive(BookingError):
@@ -631,7 +646,7 @@ def fitting_move(appointment: Appointment, new_slot: Slot) -> Service:
     return service
 
 
-def message_for(error: BookingError, rules: BookingRules | None = None) -> str:
+def _message_for(error: BookingError, rules: BookingRules | None = None) -> str:
     """What to tell the patient about a refused booking, change or cancellation."""
     rules = rules or BookingRules.from_config()
     reason = error.reason

@@ -134,8 +134,8 @@ def email():
     if form.validate_on_submit():
         try:
             service.request_email_change(account, form.current_password.data, form.email.data)
-        except service.WrongPassword:
-            form.current_password.errors.append(_("Nieprawidłowe hasło."))
+        except service.WrongPassword as error:
+            form.current_password.errors.append(error.message)
         else:
             flash(
                 _(
@@ -188,8 +188,8 @@ def password():
             changed = service.change_password(
                 account, form.current_password.data, form.password.data
             )
-        except service.WrongPassword:
-            form.current_password.errors.append(_("Nieprawidłowe hasło."))
+        except service.WrongPassword as error:
+            form.current_password.errors.append(error.message)
         else:
             start_session(changed)
             flash(_("Hasło zostało zmienione. Pozostałe sesje zostały wylogowane."), "success")
@@ -235,15 +235,7 @@ def change_consent(consent_id: int):
     try:
         service.set_consent(account, consent, granted, client_ip())
     except (service.ConsentNotChangeable, service.ConsentRetired) as error:
-        flash(
-            _(
-                "Zgody wymaganej nie można wycofać w serwisie. Aby to zrobić, złóż wniosek RODO "
-                "lub skontaktuj się z administratorem."
-            )
-            if isinstance(error, service.ConsentNotChangeable)
-            else _("Ta wersja zgody nie jest już aktualna. Udziel zgody w nowej wersji."),
-            "error",
-        )
+        flash(error.message, "error")
         return render(
             "account/consents.html",
             status=409,
@@ -345,11 +337,12 @@ def two_factor_setup():
     )
 
 
-def _reauth_refused(account: Account, form_name: str, form, error: Exception | None = None):
-    if isinstance(error, service.WrongPassword):
-        form.current_password.errors.append(_("Nieprawidłowe hasło."))
-    elif isinstance(error, service.WrongCode):
-        form.code.errors.append(_("Nieprawidłowy lub już użyty kod."))
+def _reauth_refused(
+    account: Account, form_name: str, form, error: service.AccountChangeRefused | None = None
+):
+    if error is not None:
+        field = form.current_password if isinstance(error, service.WrongPassword) else form.code
+        field.errors.append(error.message)
     return _two_factor_page(account, status=422, **{form_name: form})
 
 

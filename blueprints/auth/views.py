@@ -6,7 +6,6 @@ import logging
 import time
 
 from flask import after_this_request, current_app, flash, g, redirect, request, session, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -347,40 +346,6 @@ def _login_page(form, next_path: str, status: int, notice: str = "", challenge=N
     )
 
 
-def _refusal_message(error: accounts.LoginRefused) -> str:
-    if isinstance(error, accounts.LockedElsewhere):
-        return _(
-            "Konto jest czasowo zablokowane do %(until)s po nieudanych próbach logowania "
-            "z innego miejsca. Jeśli to Twoje konto, odpowiedz na pytanie kontrolne i zaloguj "
-            "się ponownie.",
-            until=format_datetime(error.until, "short"),
-        )
-    if isinstance(error, accounts.AccountLocked):
-        return _(
-            "Konto jest czasowo zablokowane po kilku nieudanych próbach logowania do "
-            "%(until)s. Spróbuj później albo zadzwoń do rejestracji: %(phone)s.",
-            until=format_datetime(error.until, "short"),
-            phone=current_app.config["ADMIN_CONTACT_PHONE"],
-        )
-    if isinstance(error, accounts.NotActivated):
-        return _(
-            "Konto nie zostało jeszcze aktywowane. Kliknij link z wiadomości e-mail albo "
-            "poproś o nowy link."
-        )
-    if isinstance(error, accounts.AccountDisabled):
-        return _(
-            "Konto jest wyłączone. Skontaktuj się z rejestracją: %(phone)s.",
-            phone=current_app.config["ADMIN_CONTACT_PHONE"],
-        )
-    if isinstance(error, accounts.SecondFactorFailed):
-        return _("Nieprawidłowy kod. Spróbuj ponownie.")
-    return _(
-        "Nieprawidłowy login lub hasło. Po %(n)s nieudanych próbach z rzędu konto zostaje "
-        "czasowo zablokowane.",
-        n=current_app.config["LOGIN_MAX_FAILURES"],
-    )
-
-
 @bp.errorhandler(input_guard.ControlCharacters)
 def _control_characters(error: input_guard.ControlCharacters):
     """Refused input on a login form counts as a failed attempt of the source (a NUL byte is
@@ -425,7 +390,7 @@ def login():
     except accounts.IpBlocked as error:
         return _blocked_page(error, form, next_path)
     except accounts.LoginRefused as error:
-        form.form_errors.append(_refusal_message(error))
+        form.form_errors.append(error.message)
         challenge = _login_challenge(form) if isinstance(error, accounts.LockedElsewhere) else None
         return _login_page(form, next_path, 422, notice=type(error).__name__, challenge=challenge)
     through_lock, through_block = accounts.passes_locks(account, ip) if passed else (False, False)
@@ -490,10 +455,10 @@ def login_code():
         return _blocked_page(error)
     except accounts.AccountLocked as error:
         session.pop(PENDING, None)
-        form.form_errors.append(_refusal_message(error))
+        form.form_errors.append(error.message)
         return render("auth/login_code.html", form=form, status=422)
     except accounts.LoginRefused as error:
-        form.form_errors.append(_refusal_message(error))
+        form.form_errors.append(error.message)
         return render("auth/login_code.html", form=form, status=422)
     accounts.login_succeeded(account, ip, through_lock=through_lock, through_ip_block=through_block)
     start_session(Account.get_by_id(account.id))

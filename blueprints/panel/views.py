@@ -69,7 +69,7 @@ def _mark_online_actions(
     explanation (with the phone to call) shown instead of links that would be refused."""
     for visit in visits:
         error = booking.online_change_refusal(visit, rules, now)
-        visit.change_refusal = booking.message_for(error, rules) if error else ""
+        visit.change_refusal = error.message if error else ""
     return visits
 
 
@@ -146,12 +146,12 @@ def cancel(appointment_id: int):
     try:
         booking.check_cancellable(appointment, rules, utcnow())
     except booking.BookingError as error:
-        problem = booking.message_for(error, rules)
+        problem = error.message
     if request.method == "POST" and not problem:
         try:
             booking.cancel(account, appointment, rules=rules)
         except booking.BookingError as error:
-            problem = booking.message_for(error, rules)
+            problem = error.message
         else:
             flash(_("Wizyta została odwołana. Potwierdzenie wysłaliśmy e-mailem."), "success")
             return redirect(url_for("panel.reservation", appointment_id=appointment.id), 303)
@@ -183,7 +183,7 @@ def change(appointment_id: int):
             "panel/change.html",
             status=409,
             appointment=appointment,
-            problem=booking.message_for(error, rules),
+            problem=error.message,
         )
 
     raw_slot = request.values.get("slot")
@@ -196,7 +196,7 @@ def change(appointment_id: int):
             try:
                 moved = booking.change(account, appointment, new_slot.id, rules=rules)
             except booking.BookingError as error:
-                problem = booking.message_for(error, rules)
+                problem = error.message
                 status = 409
             else:
                 flash(
@@ -209,7 +209,7 @@ def change(appointment_id: int):
                 ends_at = booking.fitting_move(appointment, new_slot).run[-1].ends_at
                 booking.check_slot_open(new_slot, rules, now)
             except booking.BookingError as error:
-                problem = booking.message_for(error, rules)
+                problem = error.message
                 status = 409
         return render(
             "panel/change_confirm.html",

@@ -106,7 +106,7 @@ def _unavailable(slot: Slot, error: booking.BookingError, service_id: int | None
         TAKEN_TEMPLATE,
         status=409,
         slot=_load_related(slot),
-        message=booking.message_for(error, rules),
+        message=error.message,
         alternatives=booking.alternatives_for(slot, service_id, rules, utcnow()),
         service_id=service_id,
         **_back(),
@@ -223,6 +223,6 @@ def reserve(slot_id: int):
     except (booking.SlotUnavailable, booking.SlotNotFound) as error:
         return _unavailable(slot, error, form.service.data)
     except (booking.BookingRuleBroken, booking.PatientNotAllowed) as error:
-        return _page(form, slot, services, status=422, problem=booking.message_for(error, rules))
+        return _page(form, slot, services, status=422, problem=error.message)
     flash(_("Zarezerwowano wizytę. Potwierdzenie wysłaliśmy e-mailem."), "success")
     return redirect(url_for("panel.reservation", appointment_id=appointment.id), 303)

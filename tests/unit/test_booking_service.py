@@ -246,7 +246,7 @@ def test_too_late_message_and_warning_carry_the_facility_phone(clinic):
     assert booking.cancel_window_warning(slot, RULES, slot.starts_at - timedelta(days=2)) == ""
     visit = _book(clinic, slot)
     refusal = booking.online_change_refusal(visit, RULES, inside)
-    assert "+48 22 999 88 77" in booking.message_for(refusal, RULES)
+    assert "+48 22 999 88 77" in refusal.message_with(RULES)
 
 
 def test_alternatives_are_nearest_and_bookable(clinic):
