@@ -95,7 +95,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.teardown_request
     def _close(_exc: BaseException | None) -> None:
-        if not db.is_closed() and not app.config.get("KEEP_DB_OPEN"):
+        if not db.is_closed():
             db.close()
 
     @app.after_request

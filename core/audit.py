@@ -1,4 +1,5 @@
-"""Writing the audit log: every read or change of someone's personal or medical data."""
+"""Writing the audit log: changes of someone's personal or medical data, the reads that call
+read(), logins and refused access (refused())."""
 
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def _rate_limit(name: str, raw: str) -> str:
     return raw
 
 
-# name -> (default, parser); parsers turn the environment's text into typed values.
+# The integer settings and their defaults; the environment's text is parsed with int().
 _INT_SETTINGS: dict[str, int] = {
     "MAIL_PORT": 25,
     "TRUSTED_PROXIES": 0,

@@ -34,14 +34,6 @@ def make_token(purpose: str, data: dict[str, Any], bound_to: str = "") -> str:
     return _serializer(purpose).dumps({**data, "_b": fingerprint(bound_to)})
 
 
-def peek_token(purpose: str, token: str) -> dict[str, Any]:
-    """The payload without checking age or binding (to offer a fresh link after expiry)."""
-    try:
-        return _serializer(purpose).loads_unsafe(token)[1] or {}
-    except Exception:  # noqa: BLE001 - any undecodable token is simply unknown
-        return {}
-
-
 def read_token(purpose: str, token: str, max_age_seconds: int) -> dict[str, Any]:
     """Check signature and age; returns the payload, still to be checked with `is_bound_to`."""
     if not token or len(token) > 1000:

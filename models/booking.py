@@ -9,8 +9,6 @@ from .base import BaseModel, utcnow
 from .clinic import Service, Slot
 from .patients import Patient
 
-STATUSES = ("booked", "cancelled", "moved", "completed", "no_show")
-
 
 class Appointment(BaseModel):
     """`active_slot` equals `slot` while the booking holds it and is NULL afterwards.

@@ -1,4 +1,5 @@
-"""Patients ("pacjent") and the guardian links between accounts and dependants."""
+"""Patients ("pacjent"); the guardian links between accounts and dependants are
+models.accounts.Guardianship."""
 
 from __future__ import annotations
 

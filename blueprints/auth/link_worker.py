@@ -33,7 +33,7 @@ def run_once(app: Flask) -> int:
         log.exception("Link request worker failed")
     finally:
         try:
-            if not db.is_closed() and not app.config.get("KEEP_DB_OPEN"):
+            if not db.is_closed():
                 db.close()
         except Exception:  # noqa: BLE001 - a broken connection is dropped either way
             log.debug("closing the link worker's connection failed", exc_info=True)
