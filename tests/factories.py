@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from core.passwords import hash_password
 from core.pesel import make as make_pesel
 from models.accounts import Account
-from models.base import utcnow
+from models.base import db, utcnow
 from models.clinic import (
     Facility,
     Schedule,
@@ -114,3 +114,22 @@ def account(login: str | None = None, password: str = PASSWORD, activated: bool 
         activated_at=utcnow() if activated else None,
         **kw,
     )
+
+
+def account_in(app, **kw) -> Account:
+    """An account made in its own app context, the connection closed again: for tests that
+    then use the app only through its test client."""
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        made = account(**kw)
+        db.close()
+    return made
+
+
+def stored(app, made: Account) -> Account:
+    """The account as the database has it now (read in its own app context)."""
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        found = Account.get_by_id(made.id)
+        db.close()
+    return found

@@ -21,19 +21,11 @@ def app_config(app_config, mailbox):
 
 @pytest.fixture
 def account(app):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        made = factories.account(login="ewa", email="ewa@example.com")
-        db.close()
-    return made
+    return factories.account_in(app, login="ewa", email="ewa@example.com")
 
 
 def stored(app, account) -> Account:
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        found = Account.get_by_id(account.id)
-        db.close()
-    return found
+    return factories.stored(app, account)
 
 
 def change(client, current=factories.PASSWORD, new=NEW, confirm=None, **extra):

@@ -22,11 +22,7 @@ def app_config(app_config, mailbox):
 
 @pytest.fixture
 def account(app):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        made = factories.account(login="ewa", email="ewa@example.com")
-        db.close()
-    return made
+    return factories.account_in(app, login="ewa", email="ewa@example.com")
 
 
 def ask(client, email):

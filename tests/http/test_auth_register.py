@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from core import botcheck
+from core.passwords import verify_password
 from core.pesel import make as make_pesel
 from models.accounts import Account, Consent, ConsentRecord
 from models.base import db
@@ -310,6 +311,14 @@ def test_sixty_four_character_unicode_password_is_accepted(app, client, clinic):
         data=registration_data(client, clinic, password=password, password_confirm=password),
     )
     assert response.status_code == 303
+    # a 303 alone proves little (a duplicate and the honeypot answer 303 too): the account
+    # exists and the whole password, not a truncated one, opens it
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        made = Account.get(Account.login == "anna.nowak")
+        db.close()
+    assert verify_password(made.password_hash, password)
+    assert not verify_password(made.password_hash, password[:63])
 
 
 def test_ambiguous_locality_offers_candidates_without_js(app, client, clinic):

@@ -20,11 +20,7 @@ SECRET = pyotp.random_base32()
 
 @pytest.fixture
 def account(app):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        made = factories.account(login="ewa", totp_secret=SECRET)
-        db.close()
-    return made
+    return factories.account_in(app, login="ewa", totp_secret=SECRET)
 
 
 def send_code(client, code):
