@@ -126,7 +126,11 @@ def _account_roles(database) -> None:
                 + f", CONSTRAINT account_owner CHECK ({ACCOUNT_OWNER_CHECK}))"
             ),
         )
-    else:
+    elif not database.execute_sql(
+        "SELECT 1 FROM information_schema.table_constraints "
+        "WHERE table_schema = current_schema() AND table_name = 'account' "
+        "AND constraint_name = 'account_owner'"
+    ).fetchone():
         database.execute_sql(
             f"ALTER TABLE account ADD CONSTRAINT account_owner CHECK ({ACCOUNT_OWNER_CHECK})"
         )
