@@ -22,6 +22,7 @@ from models.booking import Appointment
 from models.clinic import Locality
 from services import registration as auth_service
 from services.account_changes import EMAIL_CHANGE, _email_binding
+from services.staff_accounts import create_staff_account
 from tests import factories as f
 from tests.fixtures_live import axe_violations
 
@@ -121,6 +122,7 @@ def site(ctx):
     )
     inactive = f.account(login="nowy", activated=False)
     f.account(login="dwuetapowy", totp_secret=new_secret())
+    create_staff_account("kierownik", "kierownik@example.com", f.PASSWORD, "admin")
     return {
         "ewa": ewa,
         "slot": slots[1].id,
@@ -222,6 +224,12 @@ def test_every_page_fits_the_screen_with_big_enough_targets(app, page, site, vie
     expect(page).to_have_url(f"{page.url.split('/account')[0]}/account/2fa/setup")
     visited.add("/account/2fa/setup")
     _check(page, problems)
+
+    page.context.clear_cookies()
+    _log_in(page, "kierownik")
+    expect(page.get_by_role("button", name="Wyloguj")).to_be_visible()
+    for path in ("/staff/", "/staff/admin"):
+        visit(path)
 
     assert problems == [], "\n".join(problems)
     _assert_every_get_route_visited(app, visited)
