@@ -11,11 +11,10 @@ MAIL_POLL_SECONDS, and `flask send-mail` answers whatever a crashed process left
 from __future__ import annotations
 
 import logging
-import os
-import threading
 
 from flask import Flask
 
+from core import background
 from core.mail_worker import deliver_soon
 from models.base import db
 from services import registration as service
@@ -42,40 +41,9 @@ def run_once(app: Flask) -> int:
     return handled
 
 
-class LinkWorker:
-    def __init__(self, app: Flask):
-        self.app = app
-        self.lock = threading.Lock()
-        self.wake = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.pid = 0
-
-    def poke(self) -> None:
-        with self.lock:
-            # After a fork (gunicorn workers) the parent's thread does not exist here.
-            if self.thread is None or not self.thread.is_alive() or self.pid != os.getpid():
-                self.pid = os.getpid()
-                self.wake = threading.Event()
-                self.thread = threading.Thread(
-                    target=self._run, name="wizyta-link-requests", daemon=True
-                )
-                self.thread.start()
-        self.wake.set()
-
-    def _run(self) -> None:
-        poll = float(self.app.config.get("MAIL_POLL_SECONDS", 60))
-        while True:
-            self.wake.wait(timeout=poll)
-            self.wake.clear()  # a wake during the round starts another one
-            run_once(self.app)
-
-
 def wake(app: Flask) -> None:
     """A request stored a link request: have it answered soon (inline with MAIL_SYNC)."""
     if app.config.get("MAIL_SYNC"):
         run_once(app)
         return
-    worker = app.extensions.get("wizyta_link_worker")
-    if worker is None:
-        worker = app.extensions.setdefault("wizyta_link_worker", LinkWorker(app))
-    worker.poke()
+    background.poke(app, "wizyta-link-requests", run_once)

@@ -172,7 +172,7 @@ def test_one_flusher_thread_per_process_however_many_requests_queue_mail(app, ct
         while len(smtp.messages) < 5 and utcnow() < deadline:
             threading.Event().wait(0.05)
     finally:
-        app.extensions["wizyta_mail_flusher"].stop()
+        app.extensions["wizyta_worker_wizyta-mail"].stop()
     assert len(smtp.messages) == 5
     assert not any(t.name == "wizyta-mail" for t in threading.enumerate())
 
