@@ -56,7 +56,7 @@ def _check_rate_limit_storage(app: Flask) -> None:
     back to Redis by itself once it answers.
     """
     uri = app.config["RATELIMIT_STORAGE_URI"]
-    if uri.startswith("memory") or not app.config.get("RATELIMIT_ENABLED", True):
+    if uri.startswith("memory") or not app.config["RATELIMIT_ENABLED"]:
         return
     try:
         reachable = limiter.storage.check()

@@ -204,7 +204,7 @@ def resolve_locality_field(form: FlaskForm, choice: str) -> tuple[Locality | Non
                 else _l(
                     "Nie znamy takiej miejscowości. Sprawdź pisownię lub zadzwoń do "
                     "rejestracji: %(phone)s.",
-                    phone=current_app.config.get("ADMIN_CONTACT_PHONE", ""),
+                    phone=current_app.config["ADMIN_CONTACT_PHONE"],
                 )
             )
         else:

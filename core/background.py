@@ -42,7 +42,7 @@ class Worker:
             self.thread.join(timeout=30)
 
     def _run(self) -> None:
-        poll = float(self.app.config.get("MAIL_POLL_SECONDS", 60))
+        poll = float(self.app.config["MAIL_POLL_SECONDS"])
         while not self.stopping:
             self.wake.wait(timeout=poll)
             self.wake.clear()  # a wake during the round starts another one

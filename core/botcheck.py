@@ -64,7 +64,7 @@ class Challenge:
 
 
 def enabled() -> bool:
-    return bool(current_app.config.get("BOT_CHECK", True))
+    return bool(current_app.config["BOT_CHECK"])
 
 
 def _bits() -> int:

@@ -1,4 +1,9 @@
-"""Configuration read from the environment (DESIGN.md §5), validated once at start-up."""
+"""Configuration read from the environment (DESIGN.md §5), validated once at start-up.
+
+Every setting's default is in the tables below and nowhere else: code reads
+`current_app.config["NAME"]` without a fallback. The clinic's rules (booking horizon and
+notice, limits, link lifetimes) reach the services as one value, services.rules.clinic_rules().
+"""
 
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ from models.accounts import Account, Consent, ConsentRecord, RecoveryCode
 from models.base import write_transaction
 from models.clinic import Locality
 from models.patients import Patient
+from services.rules import clinic_rules
 
 EMAIL_CHANGE = "email-change"
 
@@ -137,7 +138,7 @@ def _notice(account: Account, subject: str, what: str, to: str | None = None) ->
             "rejestracji %(clinic)s: %(phone)s, i zmień hasło.\n",
             what=what,
             clinic=_clinic(),
-            phone=current_app.config.get("ADMIN_CONTACT_PHONE", ""),
+            phone=current_app.config["ADMIN_CONTACT_PHONE"],
         ),
     )
 
@@ -214,7 +215,7 @@ def request_email_change(account: Account, password: str, new_email: str) -> Non
         token = make_token(
             EMAIL_CHANGE, {"a": account.id, "e": new_email}, bound_to=_email_binding(account)
         )
-        hours = current_app.config.get("EMAIL_CHANGE_MAX_AGE_HOURS", 24)
+        hours = clinic_rules().email_change_max_age_hours
         queue_mail(
             new_email,
             _("Potwierdź nowy adres e-mail w e-Rejestracji"),
@@ -241,7 +242,7 @@ def request_email_change(account: Account, password: str, new_email: str) -> Non
 
 def account_from_email_token(token: str) -> tuple[Account, str]:
     """The account and new address a confirmation link names; TokenInvalid if it is spent."""
-    hours = int(current_app.config.get("EMAIL_CHANGE_MAX_AGE_HOURS", 24))
+    hours = clinic_rules().email_change_max_age_hours
     data = read_token(EMAIL_CHANGE, token, hours * 3600)
     account_id, new_email = data.get("a"), data.get("e")
     if not isinstance(account_id, int) or not isinstance(new_email, str):

@@ -12,7 +12,6 @@ outside the atomic block (the transaction is already rolled back) and becomes Sl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +30,7 @@ from models.booking import Appointment, AppointmentSlot
 from models.clinic import Facility, Service, Slot, StaffMember
 from models.patients import Patient
 from services import service_fit as fit
+from services.rules import ClinicRules, clinic_rules
 from services.slot_search import nearest_free_slots
 
 MAX_ID = 2**31 - 1
@@ -49,7 +49,7 @@ class BookingError(DomainError):
     def message(self) -> str:
         return self.message_with(None)
 
-    def message_with(self, rules: BookingRules | None) -> str:
+    def message_with(self, rules: ClinicRules | None) -> str:
         return _message_for(self, rules)
 
 
@@ -104,31 +104,6 @@ class TooLateToCancel(BookingError):
     def __init__(self, phone: str = "") -> None:
         super().__init__(self.reason)
         self.phone = phone
-
-
-@dataclass(frozen=True)
-class BookingRules:
-    horizon_days: int = 90
-    min_notice_hours: int = 2
-    cancel_notice_hours: int = 24
-    limit_per_specialty: int = 2
-
-    @classmethod
-    def from_config(cls, config: Any | None = None) -> BookingRules:
-        if config is None:
-            config = current_app.config if has_app_context() else {}
-        return cls(
-            horizon_days=config.get("BOOKING_HORIZON_DAYS", 90),
-            min_notice_hours=config.get("BOOKING_MIN_NOTICE_HOURS", 2),
-            cancel_notice_hours=config.get("CANCEL_MIN_NOTICE_HOURS", 24),
-            limit_per_specialty=config.get("BOOKING_LIMIT_PER_SPECIALTY", 2),
-        )
-
-    def earliest(self, now: datetime) -> datetime:
-        return now + timedelta(hours=self.min_notice_hours)
-
-    def latest(self, now: datetime) -> datetime | None:
-        return now + timedelta(days=self.horizon_days) if self.horizon_days else None
 
 
 # -- lookups ------------------------------------------------------------------------------
@@ -245,7 +220,7 @@ def clinic_phone(facility: Facility | None = None) -> str:
     if facility is not None and (facility.phone or "").strip():
         return facility.phone.strip()
     if has_app_context():
-        return current_app.config.get("ADMIN_CONTACT_PHONE", "")
+        return current_app.config["ADMIN_CONTACT_PHONE"]
     return ""
 
 
@@ -259,7 +234,7 @@ def _staff_and_facility_active(slot: Slot) -> bool:
     )
 
 
-def check_slot_open(slot: Slot, rules: BookingRules, now: datetime) -> None:
+def check_slot_open(slot: Slot, rules: ClinicRules, now: datetime) -> None:
     """Raise when the slot cannot be booked right now, whoever asks."""
     if slot.starts_at <= now:
         raise SlotUnavailable("past")
@@ -306,7 +281,7 @@ def _hold(appointment_id: int, slots: list[Slot]) -> None:
         AppointmentSlot.create(appointment=appointment_id, slot=slot.id, active_slot=slot.id)
 
 
-def _take_slot(slot_id: int, rules: BookingRules, now: datetime) -> None:
+def _take_slot(slot_id: int, rules: ClinicRules, now: datetime) -> None:
     """Mark the slot booked only if it is still free, open and in the future."""
     conditions = [
         Slot.id == slot_id,
@@ -327,7 +302,7 @@ def _take_slot(slot_id: int, rules: BookingRules, now: datetime) -> None:
 def _uid(appointment: Appointment) -> str:
     host = "wizyta"
     if has_app_context():
-        host = urlsplit(current_app.config.get("BASE_URL", "")).hostname or host
+        host = urlsplit(current_app.config["BASE_URL"]).hostname or host
     return f"appointment-{appointment.id}@{host}"
 
 
@@ -350,7 +325,7 @@ def describe(appointment: Appointment) -> dict[str, str]:
 def visit_url(appointment: Appointment) -> str:
     """The visit's page for links in e-mail (it asks for a login first). The path is one of
     the stable public paths (/panel/reservations/<id>), so no request context is needed."""
-    base = current_app.config.get("BASE_URL", "") if has_app_context() else ""
+    base = current_app.config["BASE_URL"] if has_app_context() else ""
     return f"{base.rstrip('/')}/panel/reservations/{appointment.id}"
 
 
@@ -403,13 +378,13 @@ def book(
     *,
     referral_code: str = "",
     now: datetime | None = None,
-    rules: BookingRules | None = None,
+    rules: ClinicRules | None = None,
 ) -> Appointment:
     """Book a slot (and the consecutive slots a longer service needs) for the account's
     patient or a dependant. Raises SlotNotFound, SlotTaken, SlotUnavailable,
     BookingRuleBroken or PatientNotAllowed."""
     now = now or utcnow()
-    rules = rules or BookingRules.from_config()
+    rules = rules or clinic_rules()
     note = (note or "").strip()
     if len(note) > NOTE_MAX or any(ord(c) < 32 and c not in "\r\n\t" for c in note):
         raise BookingRuleBroken("note")
@@ -462,12 +437,12 @@ def book(
     return appointment
 
 
-def within_cancel_window(starts_at: datetime, rules: BookingRules, now: datetime) -> bool:
+def within_cancel_window(starts_at: datetime, rules: ClinicRules, now: datetime) -> bool:
     """A visit starting this soon can no longer be cancelled or moved online."""
     return starts_at < now + timedelta(hours=rules.cancel_notice_hours)
 
 
-def check_cancellable(appointment: Appointment, rules: BookingRules, now: datetime) -> None:
+def check_cancellable(appointment: Appointment, rules: ClinicRules, now: datetime) -> None:
     """Raise unless the visit may be cancelled or moved online now (the one rule behind the
     panel's links, the cancel and change steps and the services that do the work)."""
     if appointment.status != "booked" or appointment.slot.starts_at <= now:
@@ -477,7 +452,7 @@ def check_cancellable(appointment: Appointment, rules: BookingRules, now: dateti
 
 
 def online_change_refusal(
-    appointment: Appointment, rules: BookingRules, now: datetime
+    appointment: Appointment, rules: ClinicRules, now: datetime
 ) -> BookingError | None:
     """None when the visit may be changed and cancelled online now; otherwise why not."""
     try:
@@ -487,7 +462,7 @@ def online_change_refusal(
     return None
 
 
-def cancel_window_warning(slot: Slot, rules: BookingRules, now: datetime) -> str:
+def cancel_window_warning(slot: Slot, rules: ClinicRules, now: datetime) -> str:
     """What to tell before booking (or moving into) a slot inside the cancel-notice window;
     empty when the visit could still be cancelled online afterwards."""
     if not within_cancel_window(slot.starts_at, rules, now):
@@ -504,7 +479,7 @@ def cancel_window_warning(slot: Slot, rules: BookingRules, now: datetime) -> str
 def alternatives_for(
     slot: Slot,
     service_id: int | None,
-    rules: BookingRules,
+    rules: ClinicRules,
     now: datetime,
     limit: int = 5,
 ) -> list[Slot]:
@@ -545,11 +520,11 @@ def cancel(
     appointment: Appointment,
     *,
     now: datetime | None = None,
-    rules: BookingRules | None = None,
+    rules: ClinicRules | None = None,
 ) -> Appointment:
     """Cancel a visit (found through appointment_for) and free its slot at once."""
     now = now or utcnow()
-    rules = rules or BookingRules.from_config()
+    rules = rules or clinic_rules()
     check_cancellable(appointment, rules, now)
     with _transaction():
         _release(appointment, "cancelled", now)
@@ -580,13 +555,13 @@ def change(
     new_slot_id: int | str | None,
     *,
     now: datetime | None = None,
-    rules: BookingRules | None = None,
+    rules: ClinicRules | None = None,
 ) -> Appointment:
     """Move a visit to another free slot where its service fits (the same funding, the
     consecutive slots a longer service needs): the new slots are booked and the old ones
     freed in one transaction, or nothing changes. Returns the new appointment."""
     now = now or utcnow()
-    rules = rules or BookingRules.from_config()
+    rules = rules or clinic_rules()
     check_cancellable(appointment, rules, now)
     new_slot = slot_by_id(new_slot_id)
     if new_slot.id == appointment.slot_id:
@@ -646,9 +621,9 @@ def fitting_move(appointment: Appointment, new_slot: Slot) -> Service:
     return service
 
 
-def _message_for(error: BookingError, rules: BookingRules | None = None) -> str:
+def _message_for(error: BookingError, rules: ClinicRules | None = None) -> str:
     """What to tell the patient about a refused booking, change or cancellation."""
-    rules = rules or BookingRules.from_config()
+    rules = rules or clinic_rules()
     reason = error.reason
     if isinstance(error, SlotTaken):
         return _("Ten termin jest już zajęty. Wybierz inny termin.")

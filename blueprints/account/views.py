@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -24,6 +24,7 @@ from core.roles import patient_only
 from core.tokens import TokenExpired, TokenInvalid
 from models.accounts import Account
 from services import account_changes as service
+from services.rules import clinic_rules
 
 from . import bp
 from .forms import (
@@ -141,7 +142,7 @@ def email():
                 _(
                     "Wysłaliśmy link na nowy adres. Adres konta zmieni się po jego otwarciu; "
                     "link jest ważny %(hours)s godz.",
-                    hours=current_app.config.get("EMAIL_CHANGE_MAX_AGE_HOURS", 24),
+                    hours=clinic_rules().email_change_max_age_hours,
                 ),
                 "success",
             )

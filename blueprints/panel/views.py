@@ -24,6 +24,7 @@ from models.booking import Appointment
 from models.clinic import Facility, Service, Slot, StaffMember
 from models.patients import Patient
 from services import booking
+from services.rules import ClinicRules, clinic_rules
 from services.slot_search import SearchQuery, attach_related, parse_query
 
 from . import bp
@@ -62,9 +63,7 @@ def _load(appointment: Appointment) -> Appointment:
     return appointment
 
 
-def _mark_online_actions(
-    visits: list[Appointment], rules: booking.BookingRules, now
-) -> list[Appointment]:
+def _mark_online_actions(visits: list[Appointment], rules: ClinicRules, now) -> list[Appointment]:
     """Give each visit `change_refusal`: empty when change and cancel are offered, else the
     explanation (with the phone to call) shown instead of links that would be refused."""
     for visit in visits:
@@ -112,7 +111,7 @@ def reservations():
     upcoming = [a for a in visits if a.status == "booked" and a.slot.starts_at > now]
     upcoming.reverse()
     past = [a for a in visits if not (a.status == "booked" and a.slot.starts_at > now)]
-    _mark_online_actions(upcoming, booking.BookingRules.from_config(), now)
+    _mark_online_actions(upcoming, clinic_rules(), now)
     audit.read("reservations", account.patient_id)
     return render(
         "panel/reservations.html",
@@ -128,7 +127,7 @@ def reservation(appointment_id: int):
     account = _me()
     appointment = _appointment_or_404(account, appointment_id)
     now = utcnow()
-    _mark_online_actions([appointment], booking.BookingRules.from_config(), now)
+    _mark_online_actions([appointment], clinic_rules(), now)
     return render(
         "panel/reservation.html",
         appointment=appointment,
@@ -141,7 +140,7 @@ def reservation(appointment_id: int):
 def cancel(appointment_id: int):
     account = _me()
     appointment = _appointment_or_404(account, appointment_id)
-    rules = booking.BookingRules.from_config()
+    rules = clinic_rules()
     problem = ""
     try:
         booking.check_cancellable(appointment, rules, utcnow())
@@ -174,7 +173,7 @@ def change(appointment_id: int):
     confirmation of one; POST with `slot`: move the visit there."""
     account = _me()
     appointment = _appointment_or_404(account, appointment_id)
-    rules = booking.BookingRules.from_config()
+    rules = clinic_rules()
     now = utcnow()
     try:
         booking.check_cancellable(appointment, rules, now)

@@ -25,6 +25,7 @@ from models.booking import Appointment
 from models.clinic import Facility, Slot, Specialty, StaffMember
 from services import booking
 from services import service_fit as fit
+from services.rules import clinic_rules
 
 from . import bp
 from .links import search_back_url
@@ -101,7 +102,7 @@ def _back() -> dict[str, str]:
 
 def _unavailable(slot: Slot, error: booking.BookingError, service_id: int | None):
     """409: the slot cannot be booked; offer the free slots of the same kind nearest to it."""
-    rules = booking.BookingRules.from_config()
+    rules = clinic_rules()
     return render(
         TAKEN_TEMPLATE,
         status=409,
@@ -114,7 +115,7 @@ def _unavailable(slot: Slot, error: booking.BookingError, service_id: int | None
 
 
 def _page(form: ReserveForm, slot: Slot, services, status: int = 200, problem: str = ""):
-    rules = booking.BookingRules.from_config()
+    rules = clinic_rules()
     return render(
         TEMPLATE,
         status=status,
@@ -176,7 +177,7 @@ def reserve(slot_id: int):
     form.patient.choices = [(p.id, p.full_name) for p in patients]
     form.service.choices = [(s.id, s.name) for s in services]
     form.needs_referral = {s.id for s in services if fit.needs_referral(s, slot.funding)}
-    rules = booking.BookingRules.from_config()
+    rules = clinic_rules()
 
     if not services:
         if not fit.schedule_services(slot):

@@ -7,15 +7,15 @@ termin" too), so results are found and shown one way only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
-from flask import Response, current_app, request, url_for
+from flask import Response, request, url_for
 from flask_babel import gettext as _
 
 from core.htmx import is_htmx_fragment_request, render
 from core.timeutil import local_today, to_local
 from models.base import utcnow
+from services.rules import clinic_rules
 from services.slot_search import (
     COUNT_CAP,
     MAX_RANGE_DAYS,
@@ -44,11 +44,8 @@ def search_response(
     """The search page `template` (with blocks `search_region` and `search_more`) for the
     query; `link(params)` is the URL of the same page with other parameters."""
     cursor = Cursor.decode(request.args.get("after"))
-    config = current_app.config
-    now = utcnow()
-    not_before = now + timedelta(hours=config.get("BOOKING_MIN_NOTICE_HOURS", 0))
-    horizon = config.get("BOOKING_HORIZON_DAYS")
-    not_after = now + timedelta(days=horizon) if horizon else None
+    rules, now = clinic_rules(), utcnow()
+    not_before, not_after = rules.earliest(now), rules.latest(now)
     more = cursor is not None and is_htmx_fragment_request()
 
     context: dict[str, Any] = {

@@ -12,10 +12,15 @@ from models.booking import Appointment, AppointmentSlot
 from models.clinic import ScheduleService, Slot
 from models.mail import OutboxMessage
 from services import booking
+from services.rules import ClinicRules
 from tests import factories
 
-RULES = booking.BookingRules(
-    horizon_days=30, min_notice_hours=2, cancel_notice_hours=24, limit_per_specialty=2
+RULES = ClinicRules(
+    horizon_days=30,
+    min_notice_hours=2,
+    cancel_notice_hours=24,
+    limit_per_specialty=2,
+    email_change_max_age_hours=24,
 )
 
 
