@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import peewee as pw
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -71,14 +70,15 @@ def _name_who_booked(visits: list[Appointment]) -> list[Appointment]:
     ids = {v.booked_by_id for v in visits if v.booked_by_id}
     names: dict[int, str] = {}
     if ids:
-        rows = (
-            Account.select(Account.id, Account.patient, Patient.first_name, Patient.last_name)
-            .join(Patient, pw.JOIN.LEFT_OUTER, on=(Account.patient == Patient.id))
-            .where(Account.id.in_(list(ids)))
+        owners = dict(
+            Account.select(Account.id, Account.patient).where(Account.id.in_(list(ids))).tuples()
         )
-        for row in rows:
-            person = getattr(row, "patient", None) if row.patient_id else None
-            names[row.id] = person.full_name if person else _("rejestracja przychodni")
+        people = {
+            p.id: p.full_name
+            for p in Patient.select().where(Patient.id.in_([i for i in owners.values() if i]))
+        }
+        for account_id, patient_id in owners.items():
+            names[account_id] = people.get(patient_id) or _("rejestracja przychodni")
     for visit in visits:
         visit.booked_by_name = names.get(visit.booked_by_id, "")
     return visits

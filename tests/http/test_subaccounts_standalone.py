@@ -173,7 +173,7 @@ def test_booking_for_a_dependant_shows_for_whom_and_who_booked(auth, paediatrics
     assert visit.booked_by_id == paediatrics["parent"].id
     page = client.get(f"/panel/reservations/{visit.id}").get_data(as_text=True)
     assert f"{baby.full_name} (podopieczny)" in page
-    assert "Zarezerwował(a)" in page and paediatrics["parent"].patient.full_name in page
+    assert f"Zarezerwował(a)</dt><dd>{paediatrics['parent'].patient.full_name}</dd>" in page
     mail = OutboxMessage.get(OutboxMessage.subject == "Potwierdzenie rezerwacji wizyty")
     assert mail.to == "mama@example.com" and baby.full_name in mail.body_text
     listing = client.get("/panel/reservations").get_data(as_text=True)
