@@ -1,5 +1,5 @@
-"""Sub-account rules ("Subkonta"): add a dependant, attach an existing account, detach, and
-the standalone rule (who may use an account without a guardian).
+"""Sub-account rules ("Subkonta"): add a dependant, attach an existing account, share a
+dependant with a second guardian, detach. The standalone rule is services/standalone.py.
 
 A guardian's account is linked to a dependant patient by a `Guardianship` row; a dependant
 has at most two guardians (both parents). Every lookup goes through the guardian's account,
@@ -16,22 +16,20 @@ from datetime import date, datetime
 
 import peewee as pw
 from flask import current_app
-from flask_babel import format_date
 from flask_babel import gettext as _
 
 from core import audit
 from core import pesel as pesel_rules
 from core.errors import DomainError
 from core.mail import queue_mail
-from core.timeutil import local_today
 from models.accounts import Account, Guardianship
 from models.base import utcnow, write_transaction
 from models.clinic import Locality
 from models.patients import Patient
 
 from . import accounts
+from .standalone import guardian_count, is_under_16, registration_phone
 
-STANDALONE_AGE = 16
 MAX_GUARDIANS = 2
 
 
@@ -48,7 +46,7 @@ class PeselTaken(SubaccountRefused):
             "Osoba z tym numerem PESEL jest już pacjentem przychodni. Jeśli ma własne konto, "
             "dodaj je jako istniejące konto (login i hasło). Jeśli jest subkontem drugiego "
             "opiekuna, zadzwoń do rejestracji: %(phone)s.",
-            phone=_phone(),
+            phone=registration_phone(),
         )
 
 
@@ -72,10 +70,11 @@ class AttachRefused(SubaccountRefused):
             "locked": _(
                 "To konto jest czasowo zablokowane po nieudanych próbach logowania. Spróbuj "
                 "później albo zadzwoń do rejestracji: %(phone)s.",
-                phone=_phone(),
+                phone=registration_phone(),
             ),
             "disabled": _(
-                "To konto jest wyłączone. Zadzwoń do rejestracji: %(phone)s.", phone=_phone()
+                "To konto jest wyłączone. Zadzwoń do rejestracji: %(phone)s.",
+                phone=registration_phone(),
             ),
             "not_activated": _(
                 "To konto nie zostało jeszcze aktywowane. Jego właściciel musi najpierw "
@@ -120,100 +119,9 @@ class CannotDetach(SubaccountRefused):
                 "Subkonta nie można odłączyć, bo nikt nie mógłby z niego korzystać. Jeśli opiekę "
                 "przejmuje ktoś inny, niech najpierw doda tę osobę jako swoje subkonto, a potem "
                 "odłącz ją u siebie; w innych sprawach zadzwoń do rejestracji: %(phone)s.",
-                phone=_phone(),
+                phone=registration_phone(),
             )
         )
-
-
-class CannotUseAlone(DomainError):
-    """The standalone rule: an account of a person under 16 or without a PESEL, with no
-    guardian, cannot be used on its own (login refuses it, registration does not create it)."""
-
-    status = 403
-
-    def __init__(self, reason: str, turns_16: date | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.turns_16 = turns_16
-
-    @property
-    def message(self) -> str:
-        return _(
-            "To konto nie spełnia określonych warunków, aby korzystać z niego samodzielnie: "
-            "osoba poniżej 16 lat albo bez numeru PESEL może korzystać z e-Rejestracji tylko "
-            "jako subkonto rodzica lub opiekuna."
-        )
-
-    @property
-    def ways_out(self) -> list[str]:
-        ways = [
-            _(
-                "Rodzic lub opiekun loguje się na swoje konto, otwiera „Moje konto” → "
-                "„Subkonta” → „Dodaj istniejące konto” i podaje login i hasło tego konta. "
-                "Potem z tego konta można korzystać także samodzielnie."
-            )
-        ]
-        if self.turns_16 is not None:
-            ways.append(
-                _(
-                    "Albo zaloguj się ponownie od %(day)s, gdy skończysz 16 lat — konto "
-                    "zacznie działać samo, bez wizyty w rejestracji.",
-                    day=format_date(self.turns_16, "long"),
-                )
-            )
-        else:
-            ways.append(
-                _(
-                    "Albo zadzwoń do rejestracji (%(phone)s), aby uzupełnić numer PESEL.",
-                    phone=_phone(),
-                )
-            )
-        return ways
-
-
-def _phone() -> str:
-    return current_app.config.get("ADMIN_CONTACT_PHONE", "")
-
-
-# --- the standalone rule ---------------------------------------------------------------------
-
-
-def sixteenth_birthday(born: date) -> date:
-    try:
-        return born.replace(year=born.year + STANDALONE_AGE)
-    except ValueError:  # born on 29 February: the birthday is 1 March
-        return date(born.year + STANDALONE_AGE, 3, 1)
-
-
-def is_under_16(born: date, today: date | None = None) -> bool:
-    return (today or local_today()) < sixteenth_birthday(born)
-
-
-def guardian_count(patient_id: int) -> int:
-    return Guardianship.select().where(Guardianship.patient == patient_id).count()
-
-
-def standalone_refusal(patient: Patient, today: date | None = None) -> CannotUseAlone | None:
-    """None when the person may use an account alone; otherwise why not (under 16 or without
-    a PESEL) — unless a guardian manages them."""
-    under_16 = is_under_16(patient.birth_date, today)
-    if not under_16 and patient.pesel:
-        return None
-    if guardian_count(patient.id):
-        return None
-    if not patient.pesel:
-        return CannotUseAlone("no_pesel")
-    return CannotUseAlone("under_16", sixteenth_birthday(patient.birth_date))
-
-
-def check_standalone(account: Account, today: date | None = None) -> None:
-    """Raise CannotUseAlone for a patient account that may not be used on its own."""
-    if not account.is_patient:
-        return
-    refusal = standalone_refusal(Patient.get_by_id(account.patient_id), today)
-    if refusal is not None:
-        audit.record_for_account(account, "login.standalone_refused", refusal.reason)
-        raise refusal
 
 
 # --- lookups ---------------------------------------------------------------------------------
@@ -385,10 +293,85 @@ def attach_account(
                 "nadal działa.\n\nJeśli to nie Ty podałeś(-aś) swoje hasło, natychmiast je zmień "
                 "i zadzwoń do rejestracji: %(phone)s.\n",
                 guardian=guardian.full_name,
-                phone=_phone(),
+                phone=registration_phone(),
             ),
         )
     return Patient.get_by_id(target.patient_id)
+
+
+# --- sharing with a second guardian ----------------------------------------------------------
+
+
+class ShareRefused(AttachRefused):
+    """The dependant cannot be shared with that account; `reason` names why."""
+
+    @property
+    def message(self) -> str:
+        if self.reason == "unknown":
+            return _(
+                "Nie znaleźliśmy aktywnego konta pacjenta z tym loginem i tym adresem e-mail. "
+                "Sprawdź oba pola."
+            )
+        if self.reason == "already":
+            return _("To konto jest już opiekunem tej osoby.")
+        if self.reason == "cycle":
+            return _(
+                "To konto nie może zostać opiekunem tej osoby: to jej własne konto albo ona "
+                "jest jego opiekunem."
+            )
+        return super().message
+
+
+def share_dependant(
+    account: Account, dependant: Patient, login: str, email: str, now: datetime | None = None
+) -> Account:
+    """Make a second account (the other parent) a guardian of the dependant. The other
+    account must match both its login and its e-mail address, so a typo cannot hand a
+    child's data to a stranger; its owner is e-mailed. Raises ShareRefused."""
+    now = now or utcnow()
+    other = accounts.find_by_login(login)
+    if other is None or other.email.lower() != (email or "").strip().lower():
+        raise ShareRefused("unknown")
+    if not other.is_patient or not other.is_active:
+        raise ShareRefused("unknown")
+    dependant_logins = {
+        a.id for a in Account.select(Account.id).where(Account.patient == dependant.id)
+    }
+    if other.patient_id == dependant.id or dependant_logins & (
+        _guardians_upwards(other.patient_id) | {other.id}
+    ):
+        raise ShareRefused("cycle")
+    with write_transaction():
+        if (
+            Guardianship.select()
+            .where((Guardianship.guardian == other.id) & (Guardianship.patient == dependant.id))
+            .exists()
+        ):
+            raise ShareRefused("already")
+        if guardian_count(dependant.id) >= MAX_GUARDIANS:
+            raise ShareRefused("full")
+        Guardianship.create(guardian=other.id, patient=dependant.id, created_at=now)
+        audit.record(
+            "subaccount.share",
+            patient_id=dependant.id,
+            object_type="account",
+            object_id=other.id,
+            account_id=account.id,
+        )
+        queue_mail(
+            other.email,
+            _("Nowe subkonto w e-Rejestracji"),
+            _(
+                "Dzień dobry,\n\n%(guardian)s udostępnił(a) Ci subkonto: %(name)s. Możesz "
+                "rezerwować wizyty tej osoby i widzieć jej rezerwacje: zaloguj się i wybierz ją "
+                "w nagłówku strony.\n\nJeśli to pomyłka, odłącz subkonto w „Moje konto” → "
+                "„Subkonta” albo zadzwoń do rejestracji: %(phone)s.\n",
+                guardian=Patient.get_by_id(account.patient_id).full_name,
+                name=dependant.full_name,
+                phone=registration_phone(),
+            ),
+        )
+    return other
 
 
 # --- detaching -------------------------------------------------------------------------------

@@ -208,3 +208,19 @@ class ActivePersonForm(FlaskForm):
 
     patient = StringField(validators=[DataRequired(), Length(max=12)])
     next = HiddenField()
+
+
+class ShareForm(FlaskForm):
+    """The other guardian's account: both its `login` and its `email` must match."""
+
+    login = StringField(
+        _l("Login drugiego opiekuna"),
+        validators=[DataRequired(_l("Podaj login.")), Length(max=64, message=TOO_LONG)],
+        filters=[strip],
+    )
+    email = text_field(
+        _l("Adres e-mail drugiego opiekuna"),
+        254,
+        pattern=EMAIL_RE,
+        message=_l("Podaj poprawny adres e-mail, np. jan@example.com."),
+    )

@@ -29,7 +29,7 @@ from services import accounts
 from services import subaccounts as service
 
 from . import bp
-from .forms import ActivePersonForm, AttachForm, ConfirmForm, NewDependantForm
+from .forms import ActivePersonForm, AttachForm, ConfirmForm, NewDependantForm, ShareForm
 
 PERSON_FIELDS = ("phone", "street", "house_number", "flat_number", "postal_code")
 
@@ -173,6 +173,35 @@ def active_person():
     else:
         set_active_patient(account.patient_id)
     return redirect(safe_next(form.next.data, url_for("panel.index")), 303)
+
+
+@bp.route("/subaccounts/<int:patient_id>/share", methods=["GET", "POST"])
+@limiter.limit(configured_limit("ACCOUNT_CHANGE_RATE_LIMIT", "10 per hour"), methods=["POST"])
+def share_subaccount(patient_id: int):
+    """Give the other parent access: their login and e-mail address, both must match."""
+    account = _me()
+    person = _dependant_or_404(account, patient_id)
+    form = ShareForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                other = service.share_dependant(account, person, form.login.data, form.email.data)
+            except service.ShareRefused as error:
+                form.form_errors.append(error.message)
+                status = 422 if error.reason == "unknown" else error.status
+            else:
+                flash(
+                    _(
+                        "Udostępniono subkonto %(name)s kontu %(login)s.",
+                        name=person.full_name,
+                        login=other.login,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("account.subaccounts"), 303)
+    return render("account/subaccount_share.html", status=status, person=person, form=form)
 
 
 @bp.route("/subaccounts/<int:patient_id>/detach", methods=["GET", "POST"])

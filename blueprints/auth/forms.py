@@ -37,7 +37,7 @@ from blueprints.forms_common import (
 from core import pesel as pesel_rules
 from core.password_policy import MAX_LENGTH as PASSWORD_MAX
 from core.password_policy import password_problems
-from services.subaccounts import is_under_16
+from services.standalone import is_under_16
 
 # The standalone rule (services.subaccounts): registration never creates an account that could
 # not be used, it says what to do instead.

@@ -18,7 +18,7 @@ from core.password_policy import strength_hint
 from core.security import safe_next
 from core.tokens import TokenExpired, TokenInvalid
 from models.accounts import Account, Consent
-from services import accounts, registration, subaccounts
+from services import accounts, registration, standalone
 
 from . import bp, link_worker
 from .forms import (
@@ -394,8 +394,8 @@ def login():
         challenge = _login_challenge(form) if isinstance(error, accounts.LockedElsewhere) else None
         return _login_page(form, next_path, 422, notice=type(error).__name__, challenge=challenge)
     try:
-        subaccounts.check_standalone(account)
-    except subaccounts.CannotUseAlone as error:
+        standalone.check_standalone(account)
+    except standalone.CannotUseAlone as error:
         form.password.data = ""
         return render("auth/standalone.html", status=403, refusal=error)
     through_lock, through_block = accounts.passes_locks(account, ip) if passed else (False, False)

@@ -351,3 +351,59 @@ def test_pages_need_a_login(client, family):
     for path in ("/account/subaccounts", "/account/subaccounts/new", "/account/subaccounts/attach"):
         response = client.get(path)
         assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
+
+
+# --- a second guardian ----------------------------------------------------------------------
+
+
+def test_a_newborn_is_shared_with_the_other_parent_by_login_and_email(client, auth, family):
+    dad = factories.account(login="tata", email="tata@example.com")
+    log_in(auth, family["parent"])
+    path = f"/account/subaccounts/{family['baby'].id}/share"
+    assert client.get(path).status_code == 200
+    wrong = post(client, path, login="tata", email="ktos@example.com")
+    assert wrong.status_code == 422
+    assert not Guardianship.select().where(Guardianship.guardian == dad.id).exists()
+    assert post(client, path, login="tata", email="TATA@example.com").status_code == 303
+    assert Guardianship.get(Guardianship.guardian == dad.id).patient_id == family["baby"].id
+    assert OutboxMessage.select().where(OutboxMessage.to == "tata@example.com").exists()
+    auth.logout()
+    log_in(auth, dad)
+    switched = post(client, "/account/active-person", patient=str(family["baby"].id))
+    assert switched.status_code == 303
+
+
+def test_a_third_guardian_is_refused(client, auth, family):
+    factories.guard(factories.account(login="tata"), family["baby"])
+    factories.account(login="wujek", email="wujek@example.com")
+    log_in(auth, family["parent"])
+    response = post(
+        client,
+        f"/account/subaccounts/{family['baby'].id}/share",
+        login="wujek",
+        email="wujek@example.com",
+    )
+    assert response.status_code == 409
+    assert "dwóch opiekunów" in response.get_data(as_text=True)
+
+
+def test_sharing_another_guardians_dependant_is_404(client, auth, family):
+    log_in(auth, family["parent"])
+    path = f"/account/subaccounts/{family['strangers_child'].id}/share"
+    assert client.get(path).status_code == 404
+    assert post(client, path, login="mama", email="mama@example.com").status_code == 404
+    assert (
+        Guardianship.select().where(Guardianship.patient == family["strangers_child"]).count() == 1
+    )
+
+
+def test_a_dependant_cannot_be_shared_with_its_own_account(client, auth, family):
+    factories.guard(family["parent"], family["adult"].patient)
+    log_in(auth, family["parent"])
+    response = post(
+        client,
+        f"/account/subaccounts/{family['adult'].patient_id}/share",
+        login="babcia",
+        email="babcia@example.com",
+    )
+    assert response.status_code == 409

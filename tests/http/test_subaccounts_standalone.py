@@ -15,7 +15,7 @@ from models.booking import Appointment
 from models.clinic import Locality
 from models.mail import OutboxMessage
 from models.patients import Patient
-from services import subaccounts
+from services import standalone
 from tests import factories
 from tests.conftest import csrf_token
 from tests.http.test_auth_register import registration_data
@@ -41,7 +41,7 @@ def clinic(ctx):
 
 def frozen_today(monkeypatch, day: date) -> None:
     """Freeze the date the standalone rule reads (Europe/Warsaw's today)."""
-    monkeypatch.setattr(subaccounts, "local_today", lambda: day)
+    monkeypatch.setattr(standalone, "local_today", lambda: day)
 
 
 # --- registration ---------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def test_demo_clinic_names_prices_referrals_and_childrens_services(ctx):
 def test_demo_family_shares_a_newborn_without_pesel_and_a_10_year_old(ctx):
     from models.accounts import Account, Guardianship
     from models.patients import Patient
-    from services.subaccounts import standalone_refusal
+    from services.standalone import standalone_refusal
 
     lines = seed_demo(weeks=1)
     assert any("mama.demo" in line and "tata.demo" in line for line in lines)
