@@ -41,7 +41,6 @@ def _people_on_screen() -> dict:
         "active_patient": active_patient,
         "switchable_people": switchable_people,
         "dependant_on_screen": is_dependant_on_screen,
-        "person_form": ActivePersonForm,
     }
 
 

@@ -180,6 +180,7 @@ def _patient_pages(site) -> list[str]:
         "/account/subaccounts/new",
         "/account/subaccounts/attach",
         f"/account/subaccounts/{site['dependant']}/detach",
+        f"/account/subaccounts/{site['dependant']}/share",
     ]
 
 
