@@ -65,8 +65,6 @@ def _failed_attempt(response) -> bool:
 def subaccounts():
     account = _me()
     people = service.dependants_of(account)
-    for person in people:
-        person.detach_refusal = service.detach_refusal(account, person)
     audit.read("subaccounts", account.patient_id, "account", account.id)
     return render(
         "account/subaccounts.html",
