@@ -222,5 +222,6 @@ def detach_subaccount(patient_id: int):
         status=status,
         person=person,
         refusal=refusal,
+        problem=refusal.message if refusal is not None else "",
         form=form,
     )

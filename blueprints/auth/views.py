@@ -70,6 +70,7 @@ def _login_challenge(form):
     challenge = botcheck.new_challenge()
     form.botcheck_answer.label.text = challenge.question
     form.botcheck_answer.data = ""
+    form.botcheck_solution.data = ""  # solved the previous challenge, not this one
     return challenge
 
 
@@ -397,7 +398,7 @@ def login():
         standalone.check_standalone(account)
     except standalone.CannotUseAlone as error:
         form.password.data = ""
-        return render("auth/standalone.html", status=403, refusal=error)
+        return render("auth/standalone.html", status=403, refusal=error, problem=error.message)
     through_lock, through_block = accounts.passes_locks(account, ip) if passed else (False, False)
     if account.totp_secret:
         session.clear()
