@@ -7,7 +7,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from models.accounts import Account, Consent
+from models.accounts import Account, Consent, Guardianship
 from models.base import db, utcnow
 from models.clinic import (
     Facility,
@@ -25,6 +25,7 @@ from services.scheduling import generate_slots
 from services.staff_accounts import create_staff_account
 
 from .passwords import hash_password
+from .pesel import make as make_pesel
 from .timeutil import local_today
 
 LOCALITIES_CSV = Path(__file__).resolve().parent.parent / "data" / "localities_pl.csv"
@@ -143,6 +144,12 @@ DEMO_PATIENTS = [
     ("maria.demo", "Maria", "Pokazowa", "92120578981", date(1992, 12, 5), "F"),
 ]
 DEMO_PASSWORD = "demo-haslo-1234"
+# A family: two parents sharing two children (sub-accounts without logins of their own).
+DEMO_PARENTS = [
+    # login, first, last, birth date, sex (the PESEL is made from the birth date)
+    ("mama.demo", "Katarzyna", "Rodzinna", date(1988, 3, 4), "F"),
+    ("tata.demo", "Piotr", "Rodzinny", date(1986, 11, 18), "M"),
+]
 
 
 def clinic_is_empty() -> bool:
@@ -266,6 +273,7 @@ def seed_demo(weeks: int = 8, rng_seed: int = 2026) -> list[str]:
                 activated_at=utcnow(),
             )
             logins.append(login)
+        family = _seed_family(today)
         create_staff_account(
             "rejestracja.demo", "rejestracja@example.com", DEMO_PASSWORD, "registrar"
         )
@@ -279,7 +287,65 @@ def seed_demo(weeks: int = 8, rng_seed: int = 2026) -> list[str]:
         f"{sum(len(v) for v in services_by_specialty.values())} services, {staff_count} staff, "
         f"{localities} localities, {slots['created']} slots over {weeks} weeks.",
         f"Demo patient logins (password {DEMO_PASSWORD!r}): {', '.join(logins)}",
+        f"Demo family (same password): {family}",
         "Staff logins (same password): rejestracja.demo (registrar), "
         f"lekarz.demo (doctor: {first_doctor.display_name if first_doctor else '-'}), "
         "admin.demo (admin)",
     ]
+
+
+def _demo_account(login: str, patient: Patient) -> Account:
+    return Account.create(
+        patient=patient,
+        login=login,
+        email=f"{login}@example.com",
+        password_hash=hash_password(DEMO_PASSWORD),
+        activated_at=utcnow(),
+    )
+
+
+def _seed_family(today: date) -> str:
+    """Two parents sharing a newborn without PESEL (identified by a parent's PESEL) and a
+    10-year-old; returns the line that names the logins."""
+    address = dict(street="ul. Rodzinna", house_number="5", postal_code="00-002")
+    parents = []
+    for login, first, last, born, sex in DEMO_PARENTS:
+        pesel = make_pesel(born, 300 + len(parents), female=sex == "F")
+        person = Patient.create(
+            first_name=first,
+            last_name=last,
+            pesel=pesel,
+            birth_date=born,
+            sex=sex,
+            phone="+48 600 000 001",
+            **address,
+        )
+        parents.append(_demo_account(login, person))
+    ten_years = date(today.year - 10, today.month, min(today.day, 28))
+    children = [
+        Patient.create(
+            first_name="Zosia",
+            last_name="Rodzinna",
+            pesel=None,
+            birth_date=today - timedelta(days=21),
+            sex="F",
+            phone="+48 600 000 001",
+            **address,
+        ),
+        Patient.create(
+            first_name="Staś",
+            last_name="Rodzinny",
+            pesel=make_pesel(ten_years, 310, female=False),
+            birth_date=ten_years,
+            sex="M",
+            phone="+48 600 000 001",
+            **address,
+        ),
+    ]
+    for parent in parents:
+        for child in children:
+            Guardianship.create(guardian=parent, patient=child)
+    return (
+        f"{parents[0].login} and {parents[1].login} share Zosia (3 weeks, no PESEL) and "
+        "Staś (10 years) as sub-accounts"
+    )

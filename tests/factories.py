@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from core.passwords import hash_password
 from core.pesel import make as make_pesel
-from models.accounts import Account
+from models.accounts import Account, Guardianship
 from models.base import db, utcnow
 from models.clinic import (
     Facility,
@@ -133,3 +133,20 @@ def stored(app, made: Account) -> Account:
         found = Account.get_by_id(made.id)
         db.close()
     return found
+
+
+def dependant(guardian: Account, with_pesel: bool = True, **kw) -> Patient:
+    """A dependant patient ("subkonto") of the guardian's account, without a login; a child
+    born `birth_date` (default: 10 years ago); `with_pesel=False` for a newborn identified by
+    the guardian's PESEL."""
+    born = kw.pop("birth_date", date.today().replace(year=date.today().year - 10, day=1))
+    if not with_pesel:
+        kw["pesel"] = None
+    person = patient(birth_date=born, first_name=kw.pop("first_name", "Zosia"), **kw)
+    Guardianship.create(guardian=guardian, patient=person)
+    return person
+
+
+def guard(guardian: Account, person: Patient) -> Guardianship:
+    """Make the account a guardian of an existing patient (a second parent)."""
+    return Guardianship.create(guardian=guardian, patient=person)

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from blueprints.forms_common import (
     EMAIL_RE,
+    TOO_LONG,
     NewPasswordChecks,
     first_name_field,
     flat_number_field,
     house_number_field,
     last_name_field,
     locality_field,
+    normalize_pesel,
+    parse_birth_date,
     phone_field,
     postal_code_field,
     street_field,
     strip,
     text_field,
 )
+from core import pesel as pesel_rules
 from core.password_policy import MAX_LENGTH as PASSWORD_MAX
 
 
@@ -114,3 +120,107 @@ class ReauthTwoFactorForm(FlaskForm):
 
     current_password = _current_password()
     code = _code()
+
+
+# --- sub-accounts ---------------------------------------------------------------------------
+
+
+class NewDependantForm(FlaskForm):
+    """DESIGN §4: the registration's person fields plus `guardian_pesel`, `birth_date`, `sex`."""
+
+    first_name = first_name_field()
+    last_name = last_name_field()
+    pesel = text_field(_l("PESEL"), 11, required=None, normalize=normalize_pesel)
+    guardian_pesel = BooleanField(_l("PESEL opiekuna"))
+    birth_date = text_field(_l("Data urodzenia"), 10, required=None)
+    sex = RadioField(
+        _l("Płeć"),
+        choices=[("F", _l("kobieta")), ("M", _l("mężczyzna"))],
+        validate_choice=False,
+    )
+    phone = phone_field()
+    street = street_field()
+    house_number = house_number_field()
+    flat_number = flat_number_field()
+    postal_code = postal_code_field()
+    locality = locality_field()
+    locality_choice = HiddenField()
+
+    derived_birth_date: date | None = None
+    derived_sex: str = ""
+
+    def validate_pesel(self, field) -> None:
+        self.derived_birth_date, self.derived_sex = None, ""
+        if self.guardian_pesel.data:
+            if field.data:
+                raise ValidationError(
+                    _l("Podaj PESEL albo zaznacz „PESEL opiekuna”, nie oba naraz.")
+                )
+            return
+        if not field.data:
+            raise ValidationError(
+                _l("Podaj PESEL albo zaznacz „PESEL opiekuna”, gdy dziecko nie ma numeru.")
+            )
+        try:
+            self.derived_birth_date, self.derived_sex = pesel_rules.parse(field.data)
+        except pesel_rules.InvalidPesel:
+            raise ValidationError(_l("Nieprawidłowy numer PESEL — sprawdź cyfry.")) from None
+        if self.derived_birth_date > date.today():
+            raise ValidationError(_l("Nieprawidłowy numer PESEL — data urodzenia z przyszłości."))
+
+    def validate_birth_date(self, field) -> None:
+        if not self.guardian_pesel.data:
+            return
+        if not field.data:
+            raise ValidationError(_l("Bez numeru PESEL podaj datę urodzenia."))
+        born = parse_birth_date(field.data)
+        if born is None:
+            raise ValidationError(_l("Podaj prawidłową datę urodzenia."))
+        if born > date.today() or born.year < 1900:
+            raise ValidationError(_l("Podaj prawdziwą datę urodzenia."))
+
+    def validate_sex(self, field) -> None:
+        if self.guardian_pesel.data and field.data not in ("F", "M"):
+            raise ValidationError(_l("Bez numeru PESEL wybierz płeć."))
+
+    def birth_date_value(self) -> date | None:
+        if self.guardian_pesel.data:
+            return parse_birth_date(self.birth_date.data or "")
+        return self.derived_birth_date
+
+
+class AttachForm(FlaskForm):
+    """An existing account, by its `login` and `password` (checked like a login)."""
+
+    login = StringField(
+        _l("Login konta podopiecznego"),
+        validators=[DataRequired(_l("Podaj login.")), Length(max=64, message=TOO_LONG)],
+        filters=[strip],
+    )
+    password = PasswordField(
+        _l("Hasło konta podopiecznego"),
+        validators=[DataRequired(_l("Podaj hasło.")), Length(max=PASSWORD_MAX, message=TOO_LONG)],
+    )
+
+
+class ActivePersonForm(FlaskForm):
+    """`patient`: whose data to show; `next`: the page to return to (checked by safe_next)."""
+
+    patient = StringField(validators=[DataRequired(), Length(max=12)])
+    next = HiddenField()
+
+
+class ShareForm(FlaskForm):
+    """The other guardian's account: both its `login` and its `email` must match."""
+
+    login = StringField(
+        _l("Login drugiego opiekuna"),
+        validators=[DataRequired(_l("Podaj login.")), Length(max=64, message=TOO_LONG)],
+        filters=[strip],
+    )
+    email = text_field(
+        _l("Adres e-mail drugiego opiekuna"),
+        254,
+        pattern=EMAIL_RE,
+        message=_l("Podaj poprawny adres e-mail, np. jan@example.com."),
+    )

@@ -37,6 +37,20 @@ from blueprints.forms_common import (
 from core import pesel as pesel_rules
 from core.password_policy import MAX_LENGTH as PASSWORD_MAX
 from core.password_policy import password_problems
+from services.standalone import is_under_16
+
+# The standalone rule (services.subaccounts): registration never creates an account that could
+# not be used, it says what to do instead.
+UNDER_16 = _l(
+    "Osoba poniżej 16 lat nie może mieć samodzielnego konta. Rodzic lub opiekun dodaje dziecko "
+    "jako subkonto: na swoim koncie „Moje konto” → „Subkonta” → „Dodaj nowe subkonto”. Po "
+    "16. urodzinach możesz założyć własne konto."
+)
+NO_PESEL = _l(
+    "Bez numeru PESEL nie można założyć samodzielnego konta. Rodzic lub opiekun dodaje taką "
+    "osobę jako subkonto („Moje konto” → „Subkonta” → „Dodaj nowe subkonto”, pole „PESEL "
+    "opiekuna”). Jeśli jesteś osobą dorosłą bez numeru PESEL, zadzwoń do rejestracji."
+)
 
 
 class LoginForm(FlaskForm):
@@ -144,6 +158,12 @@ class RegistrationForm(FlaskForm):
         if self.derived_birth_date > date.today():
             self.derived_birth_date = None
             raise ValidationError(_l("Nieprawidłowy numer PESEL — data urodzenia z przyszłości."))
+        if is_under_16(self.derived_birth_date):
+            raise ValidationError(UNDER_16)
+
+    def validate_no_pesel(self, field) -> None:
+        if field.data:
+            raise ValidationError(NO_PESEL)
 
     def validate_birth_date(self, field) -> None:
         if not self.no_pesel.data and not field.data:

@@ -18,7 +18,7 @@ from core.password_policy import strength_hint
 from core.security import safe_next
 from core.tokens import TokenExpired, TokenInvalid
 from models.accounts import Account, Consent
-from services import accounts, registration
+from services import accounts, registration, standalone
 
 from . import bp, link_worker
 from .forms import (
@@ -394,6 +394,11 @@ def login():
         form.form_errors.append(error.message)
         challenge = _login_challenge(form) if isinstance(error, accounts.LockedElsewhere) else None
         return _login_page(form, next_path, 422, notice=type(error).__name__, challenge=challenge)
+    try:
+        standalone.check_standalone(account)
+    except standalone.CannotUseAlone as error:
+        form.password.data = ""
+        return render("auth/standalone.html", status=403, refusal=error, problem=error.message)
     through_lock, through_block = accounts.passes_locks(account, ip) if passed else (False, False)
     if account.totp_secret:
         session.clear()

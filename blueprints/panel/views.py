@@ -15,10 +15,11 @@ from flask_login import current_user, login_required
 
 from blueprints.slots.search import search_response
 from core import audit
+from core.active_person import active_patient
 from core.htmx import render
 from core.roles import patient_only
 from core.timeutil import local_today, to_local
-from models.accounts import Account, Guardianship
+from models.accounts import Account
 from models.base import utcnow
 from models.booking import Appointment
 from models.clinic import Facility, Service, Slot, StaffMember
@@ -60,7 +61,28 @@ def _load(appointment: Appointment) -> Appointment:
     slot.facility = Facility.get_by_id(slot.facility_id)
     appointment.service = Service.get_by_id(appointment.service_id)
     appointment.patient = Patient.get_by_id(appointment.patient_id)
+    _name_who_booked([appointment])
     return appointment
+
+
+def _name_who_booked(visits: list[Appointment]) -> list[Appointment]:
+    """Give each visit `booked_by_name`: the guardian (or the patient) whose account booked
+    it, or the clinic's registration for a booking made by staff."""
+    ids = {v.booked_by_id for v in visits if v.booked_by_id}
+    names: dict[int, str] = {}
+    if ids:
+        owners = dict(
+            Account.select(Account.id, Account.patient).where(Account.id.in_(list(ids))).tuples()
+        )
+        people = {
+            p.id: p.full_name
+            for p in Patient.select().where(Patient.id.in_([i for i in owners.values() if i]))
+        }
+        for account_id, patient_id in owners.items():
+            names[account_id] = people.get(patient_id) or _("rejestracja przychodni")
+    for visit in visits:
+        visit.booked_by_name = names.get(visit.booked_by_id, "")
+    return visits
 
 
 def _mark_online_actions(visits: list[Appointment], rules: ClinicRules, now) -> list[Appointment]:
@@ -73,9 +95,10 @@ def _mark_online_actions(visits: list[Appointment], rules: ClinicRules, now) -> 
 
 
 def _visits(account: Account) -> list[Appointment]:
-    dependants = Guardianship.select(Guardianship.patient).where(
-        Guardianship.guardian == account.id
-    )
+    """The visits of the person on screen (the account's patient or a dependant, switched in
+    the header; active_patient() has checked the guardianship)."""
+    on_screen = active_patient()
+    person_id = on_screen.id if on_screen is not None else account.patient_id
     rows = (
         Appointment.select(Appointment, Slot, Service, Patient, StaffMember, Facility)
         .join(Slot, on=(Appointment.slot == Slot.id))
@@ -86,11 +109,11 @@ def _visits(account: Account) -> list[Appointment]:
         .join(Service, on=(Appointment.service == Service.id))
         .switch(Appointment)
         .join(Patient, on=(Appointment.patient == Patient.id))
-        .where((Appointment.patient == account.patient_id) | Appointment.patient.in_(dependants))
+        .where(Appointment.patient == person_id)
         .order_by(Slot.starts_at.desc(), Appointment.id.desc())
         .limit(500)
     )
-    return list(rows)
+    return _name_who_booked(list(rows))
 
 
 @bp.route("")
@@ -99,7 +122,7 @@ def index():
     now = utcnow()
     upcoming = [a for a in _visits(account) if a.status == "booked" and a.slot.starts_at > now]
     upcoming.reverse()
-    audit.read("panel", account.patient_id)
+    audit.read("panel", active_patient().id)
     return render("panel/index.html", account=account, next_visit=upcoming[0] if upcoming else None)
 
 
@@ -112,7 +135,7 @@ def reservations():
     upcoming.reverse()
     past = [a for a in visits if not (a.status == "booked" and a.slot.starts_at > now)]
     _mark_online_actions(upcoming, clinic_rules(), now)
-    audit.read("reservations", account.patient_id)
+    audit.read("reservations", active_patient().id)
     return render(
         "panel/reservations.html",
         upcoming=upcoming,

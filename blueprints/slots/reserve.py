@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
 
+from core.active_person import active_patient
 from core.extensions import client_ip, configured_limit, limiter
 from core.htmx import render
 from core.roles import patient_only
@@ -174,7 +175,10 @@ def reserve(slot_id: int):
         if chosen is not None and not formdata.get("service"):
             formdata["service"] = str(chosen)
     form = ReserveForm(formdata=formdata)
-    form.patient.choices = [(p.id, p.full_name) for p in patients]
+    form.patient.choices = [
+        (p.id, p.full_name if p.id == account.patient_id else f"{p.full_name} ({_('podopieczny')})")
+        for p in patients
+    ]
     form.service.choices = [(s.id, s.name) for s in services]
     form.needs_referral = {s.id for s in services if fit.needs_referral(s, slot.funding)}
     rules = clinic_rules()
@@ -190,7 +194,9 @@ def reserve(slot_id: int):
             booking.check_slot_open(slot, rules, utcnow())
         except booking.BookingError as error:
             return _unavailable(slot, error, chosen)
-        form.patient.data = account.patient_id
+        # "Dla kogo" starts at the person whose data is on screen (the header's switch)
+        on_screen = active_patient()
+        form.patient.data = on_screen.id if on_screen is not None else account.patient_id
         if chosen is not None:
             form.service.data = chosen
         return _page(form, slot, services)

@@ -120,11 +120,13 @@ def site(ctx):
     past = Appointment.create(
         slot=past_slot, patient=patient, service=service, booked_by=ewa, status="cancelled"
     )
+    baby = f.dependant(ewa, with_pesel=False, first_name="Zuzanna", last_name="Nowakowska")
     inactive = f.account(login="nowy", activated=False)
     f.account(login="dwuetapowy", totp_secret=new_secret())
     create_staff_account("kierownik", "kierownik@example.com", f.PASSWORD, "admin")
     return {
         "ewa": ewa,
+        "dependant": baby.id,
         "slot": slots[1].id,
         "upcoming": upcoming.id,
         "past": past.id,
@@ -174,6 +176,11 @@ def _patient_pages(site) -> list[str]:
         "/account/consents",
         "/account/2fa",
         f"/account/email/confirm/{site['email_change']}",
+        "/account/subaccounts",
+        "/account/subaccounts/new",
+        "/account/subaccounts/attach",
+        f"/account/subaccounts/{site['dependant']}/detach",
+        f"/account/subaccounts/{site['dependant']}/share",
     ]
 
 
@@ -219,6 +226,8 @@ def test_every_page_fits_the_screen_with_big_enough_targets(app, page, site, vie
     _check(page, problems)  # the first-login welcome
     for path in _patient_pages(site):
         visit(path)
+    page.locator(".site-header summary").click()  # the person switch, opened
+    _check(page, problems)
     page.goto("/account/2fa")
     page.get_by_role("button", name="Włącz weryfikację dwuetapową").click()
     expect(page).to_have_url(f"{page.url.split('/account')[0]}/account/2fa/setup")

@@ -270,7 +270,9 @@ def test_password_keeps_its_value_in_the_htmx_fragment_only(client, clinic):
     assert 'type="password"' in fragment and f'value="{PASSWORD}"' in fragment
 
 
-def test_no_pesel_needs_a_birth_date(app, client, clinic):
+def test_no_pesel_needs_a_birth_date_and_is_then_sent_to_sub_accounts(app, client, clinic):
+    """Without a PESEL an account could not be used alone (services.subaccounts): the form says
+    a parent adds the person as a sub-account instead of creating a locked account."""
     response = client.post(
         "/register", data=registration_data(client, clinic, pesel="", no_pesel="y")
     )
@@ -280,11 +282,11 @@ def test_no_pesel_needs_a_birth_date(app, client, clinic):
         "/register",
         data=registration_data(client, clinic, pesel="", no_pesel="y", birth_date="2001-02-03"),
     )
-    assert response.status_code == 303
+    assert response.status_code == 422
+    assert "subkonto" in response.get_data(as_text=True)
     with app.app_context():
         db.connect(reuse_if_open=True)
-        patient = Patient.get()
-        assert patient.pesel is None and patient.birth_date == date(2001, 2, 3)
+        assert not Patient.select().exists()
         db.close()
 
 

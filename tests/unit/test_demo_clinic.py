@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from core.demo import seed_demo
 from models.clinic import Schedule, ScheduleService, Service, Specialty, StaffMember
 from services.service_fit import kind_fits
@@ -41,3 +43,23 @@ def test_demo_clinic_names_prices_referrals_and_childrens_services(ctx):
     for schedule in Schedule.select():
         services = [link.service for link in schedule.service_links]
         assert any(kind_fits(s, schedule.funding, schedule.mode) for s in services), schedule.id
+
+
+def test_demo_family_shares_a_newborn_without_pesel_and_a_10_year_old(ctx):
+    from models.accounts import Account, Guardianship
+    from models.patients import Patient
+    from services.standalone import standalone_refusal
+
+    lines = seed_demo(weeks=1)
+    assert any("mama.demo" in line and "tata.demo" in line for line in lines)
+    parents = [Account.get(Account.login == login) for login in ("mama.demo", "tata.demo")]
+    children = [
+        {p.id for p in Patient.select().join(Guardianship).where(Guardianship.guardian == a.id)}
+        for a in parents
+    ]
+    assert children[0] == children[1] and len(children[0]) == 2
+    kids = list(Patient.select().where(Patient.id.in_(list(children[0]))))
+    ages = sorted((date.today() - kid.birth_date).days // 365 for kid in kids)
+    assert ages == [0, 9] or ages == [0, 10]
+    assert sorted(kid.pesel is None for kid in kids) == [False, True]  # the newborn has none
+    assert all(standalone_refusal(a.patient) is None for a in parents)
