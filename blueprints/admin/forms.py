@@ -116,7 +116,7 @@ class StaffForm(NewPasswordChecks, FlaskForm):
         _l("Rola"), choices=[(r, ROLE_LABELS[r]) for r in STAFF_ROLES], validate_choice=True
     )
     password = PasswordField(
-        _l("Hasło (nowe konto lub zmiana)"), validators=[Optional(), Length(max=PASSWORD_MAX)]
+        _l("Hasło (nowe konto lub zmiana)"), validators=[Length(max=PASSWORD_MAX)]
     )
     password_confirm = PasswordField(_l("Powtórz hasło"), validators=[Length(max=PASSWORD_MAX)])
     disabled = BooleanField(_l("Konto zablokowane"))
@@ -169,6 +169,7 @@ class LocalityForm(FlaskForm):
 
 class LocalityImportForm(FlaskForm):
     simc = FileField(_l("Plik SIMC (CSV z TERYT)"))
+    terc = FileField(_l("Plik TERC (nieobowiązkowy: nazwy gmin i powiatów)"))
 
 
 class ConfirmForm(FlaskForm):

@@ -86,11 +86,16 @@ def locality_import():
     if not form.validate_on_submit() or upload is None or not upload.filename:
         form.simc.errors.append(_("Wybierz plik SIMC (CSV)."))
         return _localities_page(import_form=form, status=422)
+    terc_upload = request.files.get("terc")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "simc.csv"
         upload.save(path)
+        terc = None
+        if terc_upload is not None and terc_upload.filename:
+            terc = Path(folder) / "terc.csv"
+            terc_upload.save(terc)
         try:
-            created, updated = locality_rules.import_localities(path)
+            created, updated = locality_rules.import_localities(path, terc)
         except locality_rules.LocalityImportError as error:
             form.simc.errors.append(str(error).replace(str(path), upload.filename[:100]))
             return _localities_page(import_form=form, status=422)
