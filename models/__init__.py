@@ -10,6 +10,7 @@ from .clinic import CLINIC_MODELS
 from .mail import MAIL_MODELS
 from .meta import SchemaVersion
 from .patients import PATIENT_MODELS
+from .settings import SETTINGS_MODELS
 
 ALL_MODELS = [
     SchemaVersion,
@@ -19,6 +20,7 @@ ALL_MODELS = [
     *BOOKING_MODELS,
     *MAIL_MODELS,
     *AUDIT_MODELS,
+    *SETTINGS_MODELS,
 ]
 
 __all__ = ["ALL_MODELS", "db"]

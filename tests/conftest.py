@@ -121,6 +121,8 @@ def app_config(database_url, tmp_path):
         "MAIL_SERVER": "",
         "MAIL_SYNC": True,
         "BASE_URL": "http://localhost",
+        # Staff logins in tests skip the 2FA set-up; tests of the rule switch it on.
+        "STAFF_REQUIRE_2FA": False,
     }
 
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__)
 
-from . import subaccounts, views  # noqa: E402,F401
+from . import consent_renewal, subaccounts, views  # noqa: E402,F401

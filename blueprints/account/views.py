@@ -39,6 +39,16 @@ from .forms import (
 
 TOTP_SETUP = "totp_setup"
 TOTP_SETUP_SECONDS = 600
+# The two-step verification pages serve staff accounts too (they have no patient data).
+STAFF_TWO_FACTOR_PAGES = frozenset(
+    {
+        "account.two_factor",
+        "account.two_factor_start",
+        "account.two_factor_setup",
+        "account.regenerate_codes",
+        "account.disable_two_factor",
+    }
+)
 ADDRESS_FIELDS = ("street", "house_number", "flat_number", "postal_code")
 
 
@@ -52,7 +62,10 @@ def _me() -> Account:
 def _require_login():
     """Every page of the area needs a login, the e-mail confirmation link too: it proves
     both the mailbox and the account (the login page returns to it through `next`).
-    A staff account has no patient: it is sent to the staff side."""
+    A staff account has no patient: it is sent to the staff side, except for two-step
+    verification, which every staff account must set up (core.roles)."""
+    if request.endpoint in STAFF_TWO_FACTOR_PAGES and getattr(current_user, "is_staff", False):
+        return None
     return patient_only()
 
 
@@ -372,6 +385,11 @@ def disable_two_factor():
     """ASVS V3.7.1 switching 2FA off needs the password and a code; audit-logged, e-mailed."""
     account = _me()
     if not account.totp_secret:
+        return redirect(url_for("account.two_factor"), 303)
+    if account.is_staff and current_app.config.get("STAFF_REQUIRE_2FA", True):
+        flash(
+            _("Konto personelu musi mieć weryfikację dwuetapową; nie można jej wyłączyć."), "error"
+        )
         return redirect(url_for("account.two_factor"), 303)
     form = ReauthTwoFactorForm(prefix="disable")
     if not form.validate_on_submit():

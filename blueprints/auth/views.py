@@ -15,6 +15,7 @@ from core.extensions import client_ip, configured_limit, limiter, select_locale
 from core.htmx import render
 from core.login import end_session, start_session
 from core.password_policy import strength_hint
+from core.roles import home_for
 from core.security import safe_next
 from core.tokens import TokenExpired, TokenInvalid
 from models.accounts import Account, Consent
@@ -372,7 +373,10 @@ def _failed_attempt(response) -> bool:
 def login():
     """Zaloguj się: ASVS V2.2.1 lock-out and IP block, V3.2.1 new session, V7.2.1 logged."""
     form = LoginForm()
-    next_path = safe_next(request.values.get("next"), url_for("public.home"))
+    requested_next = request.values.get("next")
+    # only a page asked for travels in the form; without one, the account's home is chosen
+    # after the password (a patient's is the home page, staff land on their side)
+    next_path = safe_next(requested_next, "")
     ip = client_ip()
     if request.method != "POST":
         return _login_page(form, next_path, 200)
@@ -400,6 +404,7 @@ def login():
         form.password.data = ""
         return render("auth/standalone.html", status=403, refusal=error, problem=error.message)
     through_lock, through_block = accounts.passes_locks(account, ip) if passed else (False, False)
+    next_path = safe_next(requested_next, home_for(account))  # staff land on their side
     if account.totp_secret:
         session.clear()
         session[PENDING] = {

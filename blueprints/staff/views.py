@@ -16,9 +16,3 @@ from . import bp
 @role_required(*STAFF_ROLES)
 def index():
     return render_template("staff/index.html", account=current_user)
-
-
-@bp.get("/admin")
-@role_required("admin")
-def admin():
-    return render_template("staff/admin.html")

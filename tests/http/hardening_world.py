@@ -81,6 +81,7 @@ def build_world(app) -> dict:
             "free_slot": slots[2].id,
             "consent": consent.id,
             "service": svc.id,
+            "consent_code": consent.code,
             "activation_token": auth_service.activation_token(inactive),
             "reset_token": auth_service.reset_token(patient),
             "email_token": email_token,
@@ -93,6 +94,8 @@ _ARGUMENTS = {
     "appointment_id": "appointment",
     "slot_id": "free_slot",
     "consent_id": "consent",
+    "object_id": "service",  # admin catalogue rows (facility, specialty, service, staff): id 1
+    "code": "consent_code",
 }
 _TOKENS = {
     "auth.activate": "activation_token",
