@@ -96,6 +96,8 @@ _INT_SETTINGS: dict[str, int] = {
     "MAIL_POLL_SECONDS": 60,
     # gunicorn's own default worker count; with Redis down each worker keeps 1/N of a limit.
     "WEB_CONCURRENCY": 1,
+    # the largest file the clinic may share with a patient (services.documents)
+    "DOCUMENT_MAX_BYTES": 10 * 1024 * 1024,
 }
 # Seconds, fractions allowed.
 _FLOAT_SETTINGS: dict[str, float] = {
@@ -156,6 +158,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
     for name, raw in env.items():
         if name.endswith("_RATE_LIMIT") and name != "RATELIMIT_STORAGE_URI":
             cfg[name] = _rate_limit(name, raw)
+
+    # shared documents: outside the web root (static/), under instance/ unless configured
+    cfg["DOCUMENTS_DIR"] = env.get("DOCUMENTS_DIR") or str(instance / "documents")
 
     default_db = f"sqlite:///{instance / 'wizyta.sqlite3'}"
     cfg["DATABASE_URL"] = _database_url(env.get("DATABASE_URL") or default_db)

@@ -24,6 +24,7 @@ from models.patients import Patient
 from services.scheduling import generate_slots
 from services.staff_accounts import create_staff_account
 
+from .demo_medical import seed_medical
 from .passwords import hash_password
 from .timeutil import local_today
 
@@ -274,6 +275,8 @@ def seed_demo(weeks: int = 8, rng_seed: int = 2026) -> list[str]:
         )
         create_staff_account("admin.demo", "admin@example.com", DEMO_PASSWORD, "admin")
     slots = generate_slots(today, today + timedelta(weeks=weeks))
+    with db.atomic():
+        with_records = seed_medical()
     return [
         f"Demo clinic: {len(facilities)} facilities, {len(specialties)} specialties, "
         f"{sum(len(v) for v in services_by_specialty.values())} services, {staff_count} staff, "
@@ -282,4 +285,6 @@ def seed_demo(weeks: int = 8, rng_seed: int = 2026) -> list[str]:
         "Staff logins (same password): rejestracja.demo (registrar), "
         f"lekarz.demo (doctor: {first_doctor.display_name if first_doctor else '-'}), "
         "admin.demo (admin)",
+        f"Medical records (prescriptions, vaccinations, referrals, recommendations, "
+        f"documents, RODO requests) for {with_records} patients, one of them a dependant.",
     ]

@@ -8,6 +8,7 @@ from .base import db
 from .booking import BOOKING_MODELS
 from .clinic import CLINIC_MODELS
 from .mail import MAIL_MODELS
+from .medical import MEDICAL_MODELS
 from .meta import SchemaVersion
 from .patients import PATIENT_MODELS
 
@@ -19,6 +20,7 @@ ALL_MODELS = [
     *BOOKING_MODELS,
     *MAIL_MODELS,
     *AUDIT_MODELS,
+    *MEDICAL_MODELS,
 ]
 
 __all__ = ["ALL_MODELS", "db"]

@@ -133,3 +133,62 @@ def stored(app, made: Account) -> Account:
         found = Account.get_by_id(made.id)
         db.close()
     return found
+
+
+# --- the patient panel's medical sections (issue 12) -------------------------------------
+
+TINY_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def medical_record(app, owner: Patient, doctor: StaffMember, fac: Facility, spec: Specialty):
+    """One of everything the panel shows, for `owner`: a prescription (so a standing
+    medicine), an open order, a done and a planned vaccination, a referral, a completed visit
+    with a recommendation, a PDF and a PNG document, a RODO request. Returns their ids."""
+    from core.demo_medical import tiny_png
+    from models.booking import Appointment
+    from services import data_requests, documents, medical_records, prescriptions
+
+    today = utcnow().date()
+    rx = prescriptions.issue_prescription(
+        owner, doctor, [prescriptions.OrderLine("Metformax 500 mg, 60 tabl.", 2)]
+    )
+    order = prescriptions.order_prescription(
+        None, owner, doctor.id, [prescriptions.OrderLine("Bisocard 5 mg, 30 tabl.", 1)]
+    )
+    done = medical_records.record_vaccination(
+        owner, "Szczepionka przeciw grypie", today - timedelta(days=40), dose="1/1", facility=fac
+    )
+    planned = medical_records.record_vaccination(
+        owner,
+        "Szczepionka przeciw kleszczowemu zapaleniu mózgu",
+        today + timedelta(days=20),
+        dose="2/3",
+        status="planned",
+        facility=fac,
+    )
+    referral = medical_records.issue_referral(owner, doctor, spec.name, specialty=spec)
+    visit_slot = slot(doctor, fac, utcnow() - timedelta(days=10), specialty=spec)
+    visit = Appointment.create(
+        slot=visit_slot, patient=owner, service=service(spec, name="Porada kontrolna")
+    )
+    medical_records.complete_visit(visit, doctor, ["Kontrola ciśnienia codziennie rano."])
+    store = app.config["DOCUMENTS_DIR"]
+    pdf = documents.share_document(owner, "Wynik morfologii", "result", TINY_PDF, "morf.pdf", store)
+    png = documents.share_document(owner, "Zdjęcie RTG", "imaging", tiny_png(), "rtg.png", store)
+    request = data_requests.submit_request(None, owner, "information", "Proszę o informację.")
+    return {
+        "prescription": rx.id,
+        "order": order.id,
+        "vaccination_done": done.id,
+        "vaccination_planned": planned.id,
+        "referral": referral.id,
+        "visit": visit.id,
+        "pdf": pdf.id,
+        "png": png.id,
+        "request": request.id,
+    }
