@@ -92,7 +92,7 @@ class Filters:
 def parse_filters(args: Any, kinds: tuple[str, ...] = ()) -> Filters:
     """Read q/kind/date_from/date_to/page from a query string; never raises."""
     found = Filters(q=(args.get("q") or "").strip()[:SEARCH_MAX])
-    kind = (args.get("kind") or "").strip()
+    kind = (args.get("kind") or "").strip() if kinds else ""
     if kind and kind not in kinds:
         found.errors["kind"] = _("Wybierz rodzaj z listy.")
     else:

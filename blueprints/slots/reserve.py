@@ -192,6 +192,9 @@ def reserve(slot_id: int):
         form.patient.data = account.patient_id
         if chosen is not None:
             form.service.data = chosen
+        carried = fit.normalise_referral_code(request.args.get("referral_code", "")[:60])
+        if fit.referral_code_valid(carried):  # from the panel's referral, via the search
+            form.referral_code.data = carried
         return _page(form, slot, services)
 
     if not form.validate_on_submit():

@@ -16,8 +16,14 @@ def test_prescriptions_page_lists_orders_and_issued_prescriptions_with_code(app,
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Metformax 500 mg, 60 tabl." in body and "Bisocard 5 mg, 30 tabl." in body
-    code = in_db(app, lambda: __import__("models.medical").medical.Prescription.get_by_id(
-        world["mine"]["prescription"]).access_code)
+    code = in_db(
+        app,
+        lambda: (
+            __import__("models.medical")
+            .medical.Prescription.get_by_id(world["mine"]["prescription"])
+            .access_code
+        ),
+    )
     assert f'<span class="access-code">{code}</span>' in body
     assert "wysłane, czeka na lekarza" in body
     assert "Wycofaj zamówienie" in body
@@ -55,10 +61,12 @@ def test_ordering_a_standing_and_a_typed_medicine_submits_one_order(app, client,
     assert response.headers["Location"].endswith("/panel/prescriptions")
     order = in_db(
         app,
-        lambda: PrescriptionOrder.select()
-        .where(PrescriptionOrder.patient == world["me"].patient_id)
-        .order_by(PrescriptionOrder.id.desc())
-        .first(),
+        lambda: (
+            PrescriptionOrder.select()
+            .where(PrescriptionOrder.patient == world["me"].patient_id)
+            .order_by(PrescriptionOrder.id.desc())
+            .first()
+        ),
     )
     items = in_db(app, lambda: [(i.medicine, i.packages) for i in order.items])
     assert items == [("Metformax 500 mg, 60 tabl.", 3), ("Euthyrox N 50, 50 tabl.", 1)]
@@ -69,7 +77,11 @@ def test_second_open_order_for_the_same_medicine_is_refused_with_an_explanation(
     response = post(
         client,
         "/panel/prescriptions/order",
-        {"staff": world["doctor"].id, "medicine_1": "  bisocard 5 MG,  30 tabl. ", "packages_1": "1"},
+        {
+            "staff": world["doctor"].id,
+            "medicine_1": "  bisocard 5 MG,  30 tabl. ",
+            "packages_1": "1",
+        },
     )
     assert response.status_code == 409
     body = response.get_data(as_text=True)
@@ -155,4 +167,10 @@ def test_search_by_medicine_filters_issued_prescriptions_and_htmx_gets_the_block
     assert "HX-Request" in response.headers["Vary"]
     none = client.get("/panel/prescriptions?q=%25%27%22%3C").get_data(as_text=True)
     assert "Brak wystawionych recept spełniających kryteria." in none
-    assert re.search(r"Strona \d", client.get("/panel/prescriptions?page=abc&orders_page=-3").get_data(as_text=True)) is None
+    assert (
+        re.search(
+            r"Strona \d",
+            client.get("/panel/prescriptions?page=abc&orders_page=-3").get_data(as_text=True),
+        )
+        is None
+    )
