@@ -72,7 +72,12 @@ def build_world(app) -> dict:
             {"a": patient.id, "e": "ewa.nowy@example.com"},
             bound_to=account_service._email_binding(Account.get_by_id(patient.id)),
         )
+        records = factories.medical_record(app, patient.patient, member, fac, spec)
         world = {
+            "document": records["pdf"],
+            "order": records["order"],
+            "data_request": records["request"],
+            "referral": records["referral"],
             "patient": patient.id,
             "stranger": stranger.id,
             "inactive": inactive.id,
@@ -93,6 +98,10 @@ _ARGUMENTS = {
     "appointment_id": "appointment",
     "slot_id": "free_slot",
     "consent_id": "consent",
+    "document_id": "document",
+    "order_id": "order",
+    "request_id": "data_request",
+    "referral_id": "referral",
 }
 _TOKENS = {
     "auth.activate": "activation_token",

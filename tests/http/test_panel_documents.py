@@ -13,7 +13,10 @@ from core.demo_medical import tiny_pdf
 from models.medical import Document
 from services import documents
 from tests import factories
-from tests.http.panel_world import events_after, in_db, last_event_id, world  # noqa: F401
+from tests.http import panel_world
+from tests.http.panel_world import events_after, in_db, last_event_id
+
+world = panel_world.world
 
 
 def test_list_shows_my_documents_with_type_and_links(app, client, world):

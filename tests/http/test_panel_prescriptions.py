@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 
 from models.medical import PrescriptionOrder
-from tests.http.panel_world import events_after, in_db, last_event_id, post, world  # noqa: F401
+from tests.http import panel_world
+from tests.http.panel_world import events_after, in_db, last_event_id, post
+
+world = panel_world.world
 
 
 def test_prescriptions_page_lists_orders_and_issued_prescriptions_with_code(app, client, world):

@@ -11,7 +11,10 @@ import pytest
 
 from models.base import utcnow
 from models.medical import Referral
-from tests.http.panel_world import events_after, in_db, last_event_id, world  # noqa: F401
+from tests.http import panel_world
+from tests.http.panel_world import events_after, in_db, last_event_id
+
+world = panel_world.world
 
 
 @pytest.mark.parametrize(

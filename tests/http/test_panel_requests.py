@@ -11,7 +11,10 @@ import pytest
 from models.base import utcnow
 from models.medical import DataRequest
 from services import data_requests
-from tests.http.panel_world import events_after, in_db, last_event_id, post, world  # noqa: F401
+from tests.http import panel_world
+from tests.http.panel_world import events_after, in_db, last_event_id, post
+
+world = panel_world.world
 
 
 def test_list_shows_status_deadline_and_answer(app, client, world):

@@ -41,3 +41,49 @@ def test_demo_clinic_names_prices_referrals_and_childrens_services(ctx):
     for schedule in Schedule.select():
         services = [link.service for link in schedule.service_links]
         assert any(kind_fits(s, schedule.funding, schedule.mode) for s in services), schedule.id
+
+
+def test_demo_fills_every_panel_section_for_the_demo_patients_and_a_dependant(ctx):
+    from pathlib import Path
+
+    from models.accounts import Account, Guardianship
+    from models.medical import (
+        DataRequest,
+        Document,
+        Prescription,
+        PrescriptionOrder,
+        Recommendation,
+        Referral,
+        Vaccination,
+    )
+    from services.documents import read_document
+
+    seed_demo(weeks=1)
+    anna = Account.get(Account.login == "anna.demo")
+    child = Guardianship.get(Guardianship.guardian == anna.id).patient
+    for person in (anna.patient, child):
+        for model in (
+            Prescription,
+            PrescriptionOrder,
+            Vaccination,
+            Referral,
+            Recommendation,
+            Document,
+            DataRequest,
+        ):
+            assert model.select().where(model.patient == person.id).count() > 0, model
+        statuses = {
+            o.status
+            for o in PrescriptionOrder.select().where(PrescriptionOrder.patient == person.id)
+        }
+        assert statuses == {"submitted", "rejected"}
+        assert (
+            Vaccination.select()
+            .where((Vaccination.patient == person.id) & (Vaccination.status == "planned"))
+            .exists()
+        )
+    store = ctx.config["DOCUMENTS_DIR"]
+    for document in Document.select():
+        content = read_document(document, store)  # the checksum matches
+        assert content[:4] in (b"%PDF", b"\x89PNG")
+    assert Path(store).is_dir()

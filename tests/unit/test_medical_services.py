@@ -71,11 +71,10 @@ def test_issue_new_and_reject_with_a_reason(people):
 def test_the_database_refuses_two_open_orders_of_one_medicine(people):
     patient, doctor = people["patient"], people["doctor"]
     order = prescriptions.order_prescription(None, patient, doctor.id, [OrderLine("Lek", 1)])
-    with pytest.raises(pw.IntegrityError):
-        with PrescriptionOrderItem._meta.database.atomic():
-            PrescriptionOrderItem.create(
-                order=order, patient=patient, medicine="LEK", open_medicine="lek"
-            )
+    with pytest.raises(pw.IntegrityError), PrescriptionOrderItem._meta.database.atomic():
+        PrescriptionOrderItem.create(
+            order=order, patient=patient, medicine="LEK", open_medicine="lek"
+        )
     with pytest.raises(prescriptions.MedicineAlreadyOrdered):
         prescriptions.order_prescription(None, patient, doctor.id, [OrderLine(" LEK ", 1)])
 
