@@ -193,14 +193,16 @@ def exception_new():
 @bp.route("/slots/generate", methods=["GET", "POST"])
 @role_required(*DESK)
 def generate():
-    form = GenerateForm(formdata=request.form if request.method == "POST" else request.args)
     preview = None
     if request.method == "GET":
+        # a GET form (the preview is a bookmarkable query): no CSRF token to check
+        form = GenerateForm(formdata=request.args or None, meta={"csrf": False})
         if request.args and form.validate():
             counts = changes.preview_generation(form.date_from.data, form.date_to.data)
             preview = changes.by_staff(counts)
         status = 422 if request.args and form.errors else 200
         return render("staff/generate.html", form=form, preview=preview, status=status)
+    form = GenerateForm()
     if not form.validate_on_submit():
         return render("staff/generate.html", form=form, preview=None, status=422)
     result = changes.generate(me(), form.date_from.data, form.date_to.data)
