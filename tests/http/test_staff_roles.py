@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 
 from core.timeutil import to_local
-
 from models.base import db
 from tests import factories
 from tests.conftest import csrf_token
