@@ -163,6 +163,13 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
     cfg["DOCUMENTS_DIR"] = env.get("DOCUMENTS_DIR") or str(instance / "documents")
 
     default_db = f"sqlite:///{instance / 'wizyta.sqlite3'}"
+    cfg["UNVERIFIED_CAN_BOOK"] = env.get("UNVERIFIED_CAN_BOOK", "all").strip().lower()
+    if cfg["UNVERIFIED_CAN_BOOK"] not in {"all", "known-patients", "none"}:
+        raise ConfigError(
+            "UNVERIFIED_CAN_BOOK must be all, known-patients or none, "
+            f"got {env['UNVERIFIED_CAN_BOOK']!r}"
+        )
+
     cfg["DATABASE_URL"] = _database_url(env.get("DATABASE_URL") or default_db)
     cfg["RATELIMIT_STORAGE_URI"] = _storage_uri(env.get("RATELIMIT_STORAGE_URI") or "memory://")
 

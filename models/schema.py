@@ -14,6 +14,7 @@ from .booking import Appointment, AppointmentSlot
 from .clinic import StaffMember
 from .mail import OutboxMessage
 from .meta import SchemaVersion
+from .patients import Patient
 
 
 def _migrator(database) -> SchemaMigrator:
@@ -136,6 +137,16 @@ def _account_roles(database) -> None:
         )
 
 
+def _desk_identity(database) -> None:
+    """The desk: an account's identity check ("autoryzacja") and patients it registered."""
+    _add_columns(
+        database, "account", {"identity_verified_at": Account._meta.fields["identity_verified_at"]}
+    )
+    _add_columns(
+        database, "patient", {"registered_at_desk": Patient._meta.fields["registered_at_desk"]}
+    )
+
+
 # Each later change appends a function; its position (1-based) is the version it brings.
 # A migration receives the database and uses playhouse.migrate for ALTERs.
 MIGRATIONS: list[Callable[[object], None]] = [
@@ -144,6 +155,7 @@ MIGRATIONS: list[Callable[[object], None]] = [
     _appointment_slots_backfill,
     _outbox_message_id_and_failure,
     _account_roles,
+    _desk_identity,
 ]
 
 BASE_VERSION = 1

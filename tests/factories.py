@@ -192,3 +192,49 @@ def medical_record(app, owner: Patient, doctor: StaffMember, fac: Facility, spec
         "png": png.id,
         "request": request.id,
     }
+
+
+def staff_account(role: str, member: StaffMember | None = None, login: str | None = None):
+    """An activated staff login (registrar, doctor, admin); a doctor's is `member`."""
+    from services.staff_accounts import create_staff_account
+
+    login = login or f"{role}{next(_seq)}"
+    return create_staff_account(login, f"{login}@example.com", PASSWORD, role, staff_member=member)
+
+
+def desk_clinic(days_ahead: int = 3) -> dict:
+    """A doctor with a weekly schedule and a morning of slots `days_ahead` from now, a patient
+    with an account and a booked visit, and a login for every staff role."""
+    fac = facility(name="Przychodnia Centrum", phone="+48 22 100 20 30")
+    spec = specialty(name=f"Interna {next(_seq)}")
+    svc = service(spec, name="Porada internistyczna")
+    doctor = staff(spec, fac, first_name="Adam", last_name=f"Doktorski{next(_seq)}")
+    day = (utcnow() + timedelta(days=days_ahead)).replace(hour=8, minute=0, second=0, microsecond=0)
+    sched = schedule(doctor, fac, services=[svc], weekday=day.weekday(), start_time=time(8))
+    slots = [
+        slot(doctor, fac, starts_at=day + timedelta(minutes=15 * k), schedule=sched, specialty=spec)
+        for k in range(8)
+    ]
+    person = patient(phone="600 100 200")
+    owner = account(patient=person)
+    from models.booking import Appointment, AppointmentSlot
+
+    visit = Appointment.create(
+        slot=slots[0], active_slot=slots[0], patient=person, service=svc, booked_by=owner
+    )
+    AppointmentSlot.create(appointment=visit, slot=slots[0], active_slot=slots[0])
+    Slot.update(booked=True).where(Slot.id == slots[0].id).execute()
+    return {
+        "facility": fac,
+        "specialty": spec,
+        "service": svc,
+        "doctor": doctor,
+        "schedule": sched,
+        "slots": slots,
+        "patient": person,
+        "account": owner,
+        "visit": visit,
+        "registrar": staff_account("registrar"),
+        "admin": staff_account("admin"),
+        "doctor_account": staff_account("doctor", member=doctor),
+    }

@@ -23,7 +23,7 @@ from models.accounts import Account
 from models.base import utcnow
 from models.booking import Appointment
 from models.clinic import Facility, Slot, Specialty, StaffMember
-from services import booking
+from services import booking, identity
 from services import service_fit as fit
 
 from . import bp
@@ -154,6 +154,7 @@ def reserve(slot_id: int):
     except booking.SlotNotFound:
         abort(404)
     account = _me()
+    identity.check_may_book(account)
     patients = booking.patients_of(account)
     services = _offered(slot, patients)
     asked_service = request.values.get("service", "")
