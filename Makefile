@@ -20,10 +20,12 @@ install: $(STAMP) translations
 translations: $(STAMP)
 	@$(BIN)/pybabel compile -d translations 2>&1 | grep -v "^compiling" || true
 
+# The demo's staff logins (rejestracja.demo, lekarz.demo, admin.demo) skip two-step
+# verification: STAFF_REQUIRE_2FA=off is for this demo only, never for a clinic's server.
 run: install
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	STAFF_REQUIRE_2FA=off $(FLASK) run --host 127.0.0.1 --port 5000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

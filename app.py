@@ -12,7 +12,7 @@ from dotenv import load_dotenv
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import filters, input_guard, logredact
+from core import audit, filters, input_guard, logredact
 from core.config import ConfigError, load_config
 from core.errors import install_error_pages
 from core.extensions import babel, csrf, limiter, login_manager, select_locale
@@ -115,6 +115,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     install_security_headers(app)
     install_error_pages(app)
+    audit.install_staff_trail(app)
     filters.install(app)
 
     from blueprints import register_blueprints

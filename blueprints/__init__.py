@@ -15,6 +15,7 @@ AREAS: list[tuple[str, str | None]] = [
     ("slots", None),
     ("panel", "/panel"),
     ("staff", "/staff"),
+    ("admin", "/admin"),
 ]
 
 

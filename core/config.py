@@ -86,6 +86,9 @@ _INT_SETTINGS: dict[str, int] = {
     "EMAIL_CHANGE_MAX_AGE_HOURS": 24,
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_MAX_HOURS": 12,
+    # Staff sessions end sooner: idle minutes and an absolute limit of their own.
+    "STAFF_SESSION_MINUTES": 15,
+    "STAFF_SESSION_MAX_HOURS": 10,
     "BOOKING_HORIZON_DAYS": 90,
     "BOOKING_MIN_NOTICE_HOURS": 2,
     "CANCEL_MIN_NOTICE_HOURS": 24,
@@ -107,6 +110,8 @@ _BOOL_SETTINGS: dict[str, bool] = {
     "MAIL_USE_TLS": False,
     "RATELIMIT_ENABLED": True,
     "BOT_CHECK": True,
+    # Staff accounts must have two-step verification (off only for a demo).
+    "STAFF_REQUIRE_2FA": True,
 }
 _STR_SETTINGS: dict[str, str] = {
     "MAIL_SERVER": "",
@@ -119,6 +124,9 @@ _STR_SETTINGS: dict[str, str] = {
     "ADMIN_CONTACT_EMAIL": "iod@przychodnia.example",
     "ADMIN_CONTACT_PHONE": "+48 22 000 00 00",
     "ADMIN_CONTACT_ADDRESS": "ul. Zdrowa 1, 00-001 Warszawa",
+    # The help page's clinic-specific part (the admin can change both in /admin/settings).
+    "CLINIC_OPENING_HOURS": "",
+    "CLINIC_LOCALITY_HELP": "",
 }
 
 

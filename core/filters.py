@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from flask import Flask
 from flask_babel import format_currency, format_date
@@ -32,8 +33,18 @@ def price(value: Decimal | None) -> str:
     return format_currency(value, "PLN") if value is not None else ""
 
 
+def merge_query(params: dict, **changes) -> str:
+    """A query string of the page's filters with some values changed (the pager's links)."""
+    merged = {k: v for k, v in {**params, **changes}.items() if v not in (None, "")}
+    return urlencode(merged)
+
+
 def install(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
-        local_datetime=local_datetime, local_time=local_time, long_date=long_date, price=price
+        local_datetime=local_datetime,
+        local_time=local_time,
+        long_date=long_date,
+        price=price,
+        merge_query=merge_query,
     )

@@ -2,7 +2,8 @@
 
 ASVS V3.3.1 logout and V3.3.3 password change bump Account.session_version, which ends every
 cookie carrying the old version; V3.3.2 idle timeout (SESSION_IDLE_MINUTES) and absolute
-limit (SESSION_MAX_HOURS) are checked before each request from timestamps in the session.
+limit (SESSION_MAX_HOURS) are checked before each request from timestamps in the session; staff
+accounts get the shorter STAFF_SESSION_MINUTES / STAFF_SESSION_MAX_HOURS.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ def check_session_age(now: float | None = None) -> None:
         return
     idle_limit = cfg.get("SESSION_IDLE_MINUTES", 30) * 60
     absolute_limit = cfg.get("SESSION_MAX_HOURS", 12) * 3600
+    if current_user.is_staff:  # staff see many patients' data: shorter sessions
+        idle_limit = min(idle_limit, cfg.get("STAFF_SESSION_MINUTES", 15) * 60)
+        absolute_limit = min(absolute_limit, cfg.get("STAFF_SESSION_MAX_HOURS", 10) * 3600)
     if now - seen_at > idle_limit or now - login_at > absolute_limit:
         end_session()
         flash(_("Sesja wygasła. Zaloguj się ponownie."), "info")

@@ -11,6 +11,7 @@ from .mail import MAIL_MODELS
 from .medical import MEDICAL_MODELS
 from .meta import SchemaVersion
 from .patients import PATIENT_MODELS
+from .settings import SETTINGS_MODELS
 
 ALL_MODELS = [
     SchemaVersion,
@@ -21,6 +22,7 @@ ALL_MODELS = [
     *MAIL_MODELS,
     *AUDIT_MODELS,
     *MEDICAL_MODELS,
+    *SETTINGS_MODELS,
 ]
 
 __all__ = ["ALL_MODELS", "db"]

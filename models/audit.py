@@ -16,6 +16,14 @@ class AuditEvent(BaseModel):
     object_id = pw.IntegerField(null=True)
     ip = pw.CharField(max_length=45, default="")
     details = pw.CharField(max_length=500, default="")
+    # Who acted, as they were then (a login renamed or removed later still reads right), and
+    # whose account it concerned when that is not a patient's (a staff account, an admin's).
+    actor_login = pw.CharField(max_length=64, default="")
+    actor_role = pw.CharField(max_length=20, default="")
+    subject_account_id = pw.IntegerField(null=True, index=True)
+
+    class Meta:
+        indexes = ((("action", "at"), False),)
 
 
 AUDIT_MODELS = [AuditEvent]

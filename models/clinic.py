@@ -25,6 +25,9 @@ class Specialty(BaseModel):
     """A specialty or outpatient clinic ("poradnia")."""
 
     name = pw.CharField(max_length=120, unique=True)
+    # active visits a patient may hold here at once; None: the clinic's BOOKING_LIMIT_PER_SPECIALTY
+    booking_limit = pw.SmallIntegerField(null=True)
+    active = pw.BooleanField(default=True)
 
 
 class Service(BaseModel):

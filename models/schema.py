@@ -9,9 +9,10 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from . import ALL_MODELS
 from .accounts import ACCOUNT_OWNER_CHECK, STAFF_ROLES, Account
+from .audit import AuditEvent
 from .base import db, is_sqlite
 from .booking import Appointment, AppointmentSlot
-from .clinic import StaffMember
+from .clinic import Specialty, StaffMember
 from .mail import OutboxMessage
 from .meta import SchemaVersion
 from .patients import Patient
@@ -145,6 +146,14 @@ def _desk_identity(database) -> None:
     _add_columns(
         database, "patient", {"registered_at_desk": Patient._meta.fields["registered_at_desk"]}
     )
+def _audit_actor_and_specialty_settings(database) -> None:
+    """The audit log keeps who acted (login, role) and whose account a staff action touched;
+    a specialty gets its own booking limit and can be retired (admin pages)."""
+    fields = AuditEvent._meta.fields
+    names = ("actor_login", "actor_role", "subject_account_id")
+    _add_columns(database, "audit_event", {name: fields[name] for name in names})
+    specialty = Specialty._meta.fields
+    _add_columns(database, "specialty", {n: specialty[n] for n in ("booking_limit", "active")})
 
 
 # Each later change appends a function; its position (1-based) is the version it brings.
@@ -156,6 +165,7 @@ MIGRATIONS: list[Callable[[object], None]] = [
     _outbox_message_id_and_failure,
     _account_roles,
     _desk_identity,
+    _audit_actor_and_specialty_settings,
 ]
 
 BASE_VERSION = 1

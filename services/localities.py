@@ -341,3 +341,23 @@ def resolve_locality_choice(text: str, choice: str = "") -> tuple[Locality | Non
             return picked, []
     found, candidates = resolve_locality(text)
     return found, list(candidates)
+
+
+# --- added by hand ----------------------------------------------------------------------------
+
+
+class LocalityExists(ValueError):
+    """The same locality (name, commune, voivodeship) is already in the dictionary."""
+
+
+def add_locality(name: str, commune: str, county: str, voivodeship: str) -> Locality:
+    """A patient's village missing from the dictionary, typed in by staff (no SIMC code)."""
+    with db.atomic():
+        clash = Locality.select().where(
+            (Locality.name == name)
+            & (Locality.commune == commune)
+            & (Locality.voivodeship == voivodeship)
+        )
+        if clash.exists():
+            raise LocalityExists(name)
+        return Locality.create(name=name, commune=commune, county=county, voivodeship=voivodeship)

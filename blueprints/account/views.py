@@ -24,6 +24,7 @@ from core.roles import patient_only
 from core.tokens import TokenExpired, TokenInvalid
 from models.accounts import Account
 from services import account_changes as service
+from services import consents as consent_rules
 
 from . import bp
 from .forms import (
@@ -38,6 +39,16 @@ from .forms import (
 
 TOTP_SETUP = "totp_setup"
 TOTP_SETUP_SECONDS = 600
+# The two-step verification pages serve staff accounts too (they have no patient data).
+STAFF_TWO_FACTOR_PAGES = frozenset(
+    {
+        "account.two_factor",
+        "account.two_factor_start",
+        "account.two_factor_setup",
+        "account.regenerate_codes",
+        "account.disable_two_factor",
+    }
+)
 ADDRESS_FIELDS = ("street", "house_number", "flat_number", "postal_code")
 
 
@@ -51,7 +62,10 @@ def _me() -> Account:
 def _require_login():
     """Every page of the area needs a login, the e-mail confirmation link too: it proves
     both the mailbox and the account (the login page returns to it through `next`).
-    A staff account has no patient: it is sent to the staff side."""
+    A staff account has no patient: it is sent to the staff side, except for two-step
+    verification, which every staff account must set up (core.roles)."""
+    if request.endpoint in STAFF_TWO_FACTOR_PAGES and current_user.is_staff:
+        return None
     return patient_only()
 
 
@@ -252,6 +266,50 @@ def change_consent(consent_id: int):
     return redirect(url_for("account.consents"), 303)
 
 
+# --- a new version of a required consent ----------------------------------------------------
+
+CONSENTS_CHECKED = "consents_checked"
+OPEN_WHILE_CONSENTS_DUE = frozenset(
+    {"static", "account.renew_consents", "auth.logout", "public.set_language", "public.help"}
+)
+
+
+@bp.before_app_request
+def _consents_due():
+    """Once per session (a login starts a new one): a patient who accepted an earlier version
+    of a required consent accepts its new version before anything else."""
+    if (
+        session.get(CONSENTS_CHECKED)
+        or request.endpoint in OPEN_WHILE_CONSENTS_DUE
+        or not current_user.is_authenticated
+        or not current_user.is_patient
+    ):
+        return None
+    if not consent_rules.due_for(current_user):
+        session[CONSENTS_CHECKED] = True
+        return None
+    return redirect(url_for("account.renew_consents"), 303)
+
+
+@bp.route("/consents/renew", methods=["GET", "POST"])
+def renew_consents():
+    account = _me()
+    due = consent_rules.due_for(account)
+    form = ConfirmForm()
+    if not due:
+        session[CONSENTS_CHECKED] = True
+        return redirect(url_for("public.home"), 303)
+    if request.method == "POST":
+        if form.validate_on_submit() and request.form.get("accept") == "1":
+            consent_rules.accept(account, due, client_ip())
+            session[CONSENTS_CHECKED] = True
+            flash(_("Dziękujemy, zapisaliśmy Twoją zgodę."), "success")
+            return redirect(url_for("public.home"), 303)
+        form.form_errors.append(_("Zaznacz, że akceptujesz nową treść, aby przejść dalej."))
+        return render("account/renew_consents.html", status=422, due=due, form=form)
+    return render("account/renew_consents.html", due=due, form=form)
+
+
 # --- two-factor -----------------------------------------------------------------------------
 
 
@@ -371,6 +429,11 @@ def disable_two_factor():
     """ASVS V3.7.1 switching 2FA off needs the password and a code; audit-logged, e-mailed."""
     account = _me()
     if not account.totp_secret:
+        return redirect(url_for("account.two_factor"), 303)
+    if account.is_staff and current_app.config.get("STAFF_REQUIRE_2FA", True):
+        flash(
+            _("Konto personelu musi mieć weryfikację dwuetapową; nie można jej wyłączyć."), "error"
+        )
         return redirect(url_for("account.two_factor"), 303)
     form = ReauthTwoFactorForm(prefix="disable")
     if not form.validate_on_submit():

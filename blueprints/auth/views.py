@@ -15,6 +15,7 @@ from core.extensions import client_ip, configured_limit, limiter, select_locale
 from core.htmx import render
 from core.login import end_session, start_session
 from core.password_policy import strength_hint
+from core.roles import home_for
 from core.security import safe_next
 from core.tokens import TokenExpired, TokenInvalid
 from models.accounts import Account, Consent
@@ -371,7 +372,8 @@ def _failed_attempt(response) -> bool:
 def login():
     """Zaloguj się: ASVS V2.2.1 lock-out and IP block, V3.2.1 new session, V7.2.1 logged."""
     form = LoginForm()
-    next_path = safe_next(request.values.get("next"), url_for("public.home"))
+    requested_next = request.values.get("next")
+    next_path = safe_next(requested_next, url_for("public.home"))
     ip = client_ip()
     if request.method != "POST":
         return _login_page(form, next_path, 200)
@@ -394,6 +396,7 @@ def login():
         challenge = _login_challenge(form) if isinstance(error, accounts.LockedElsewhere) else None
         return _login_page(form, next_path, 422, notice=type(error).__name__, challenge=challenge)
     through_lock, through_block = accounts.passes_locks(account, ip) if passed else (False, False)
+    next_path = safe_next(requested_next, home_for(account))  # staff land on their side
     if account.totp_secret:
         session.clear()
         session[PENDING] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import render_template, request
+from flask import request
 from flask_login import current_user
 
 from core import audit
@@ -65,8 +65,3 @@ def index():
         desk=is_desk(),
     )
 
-
-@bp.get("/admin")
-@role_required("admin")
-def admin():
-    return render_template("staff/admin.html")
