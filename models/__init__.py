@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .accounts import ACCOUNT_MODELS
 from .audit import AUDIT_MODELS
+from .back_office import BACK_OFFICE_MODELS
 from .base import db
 from .booking import BOOKING_MODELS
 from .clinic import CLINIC_MODELS
@@ -23,6 +24,7 @@ ALL_MODELS = [
     *AUDIT_MODELS,
     *MEDICAL_MODELS,
     *SETTINGS_MODELS,
+    *BACK_OFFICE_MODELS,
 ]
 
 __all__ = ["ALL_MODELS", "db"]

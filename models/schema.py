@@ -146,6 +146,8 @@ def _desk_identity(database) -> None:
     _add_columns(
         database, "patient", {"registered_at_desk": Patient._meta.fields["registered_at_desk"]}
     )
+
+
 def _audit_actor_and_specialty_settings(database) -> None:
     """The audit log keeps who acted (login, role) and whose account a staff action touched;
     a specialty gets its own booking limit and can be retired (admin pages)."""

@@ -238,3 +238,36 @@ def desk_clinic(days_ahead: int = 3) -> dict:
         "admin": staff_account("admin"),
         "doctor_account": staff_account("doctor", member=doctor),
     }
+
+
+def doctor_day() -> dict:
+    """desk_clinic with the visit already started (an hour ago) so the doctor can close it,
+    a second doctor with a login and a visit of their own, an open prescription order of the
+    patient to the first doctor and a RODO request. For the doctor's pages and the queues."""
+    from models.booking import Appointment
+    from services import data_requests
+    from services import prescriptions as rx
+
+    world = desk_clinic()
+    started = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)
+    Slot.update(starts_at=started, ends_at=started + timedelta(minutes=15)).where(
+        Slot.id == world["slots"][0].id
+    ).execute()
+    Appointment.update(note="Boli mnie głowa", referral_code="1234").where(
+        Appointment.id == world["visit"].id
+    ).execute()
+    other = staff(world["specialty"], world["facility"], last_name=f"Drugi{next(_seq)}")
+    other_slot = slot(other, world["facility"], starts_at=started, specialty=world["specialty"])
+    other_visit = Appointment.create(
+        slot=other_slot, patient=world["patient"], service=world["service"]
+    )
+    world["other_doctor"] = other
+    world["other_doctor_account"] = staff_account("doctor", member=other)
+    world["other_visit"] = other_visit
+    world["order"] = rx.order_prescription(
+        world["account"], world["patient"], world["doctor"].id, [rx.OrderLine("Bisocard 5 mg", 1)]
+    )
+    world["request"] = data_requests.submit_request(
+        world["account"], world["patient"], "information", "Jakie dane przetwarzacie?"
+    )
+    return world

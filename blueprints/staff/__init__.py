@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__)
 
-from . import patients, schedules, views  # noqa: E402,F401
+from . import patients, queues, schedules, views, visits  # noqa: E402,F401

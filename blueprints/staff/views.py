@@ -64,4 +64,3 @@ def index():
         facilities=facility_choices(),
         desk=is_desk(),
     )
-
