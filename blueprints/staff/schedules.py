@@ -185,7 +185,9 @@ def exception_new():
             ),
             "info",
         )
-        return redirect(url_for("staff.affected", staff=staff_id or ""), 303)
+        return redirect(
+            url_for("staff.affected", staff=staff_id or "", reason=form.reason.data or ""), 303
+        )
     flash(_("Zapisano. Żadna wizyta nie wypada w tym czasie."), "success")
     return redirect(url_for("staff.exception_new"), 303)
 
@@ -245,6 +247,8 @@ def slot_free(slot_id: int):
 def affected():
     staff_id = arg_id("staff")
     form = ReasonForm()
+    if request.method == "GET":
+        form.reason.data = (request.args.get("reason") or "")[:200]
     results = None
     status = 200
     if request.method == "POST":
