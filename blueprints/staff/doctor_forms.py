@@ -46,9 +46,18 @@ class RecommendationForm(FlaskForm):
     recommendation = area(_l("Zalecenie dla pacjenta"), 4000)
 
 
+def optional_text(value) -> str:
+    return "" if value is None else str(value)
+
+
 class PrescriptionForm(FlaskForm):
-    order = SelectField(_l("Na podstawie zamówienia pacjenta"), coerce=str, validate_choice=True)
-    medicine = text_field(_l("Lek, dawka i postać"), 200, required=False)
+    order = SelectField(
+        _l("Na podstawie zamówienia pacjenta"),
+        coerce=optional_text,
+        default="",
+        validate_choice=True,
+    )
+    medicine = text_field(_l("Lek, dawka i postać"), 200, required=None)
     packages = IntegerField(
         _l("Liczba opakowań"),
         default=1,
