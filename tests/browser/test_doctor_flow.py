@@ -7,6 +7,7 @@ the panel and downloads the PDF; a RODO request goes from the patient to the des
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -104,7 +105,7 @@ def test_visit_completed_with_records_and_a_rodo_round_trip(page, mailbox, clini
     page.get_by_role("link", name="Wynik morfologii", exact=True).click()
     with page.expect_download() as download:
         page.get_by_role("link", name="Pobierz plik").click()
-    assert open(download.value.path(), "rb").read() == factories.TINY_PDF
+    assert Path(download.value.path()).read_bytes() == factories.TINY_PDF
 
     # a RODO request: the patient files it, the desk answers, the patient reads the answer
     page.goto("/panel/requests/new")
