@@ -123,7 +123,9 @@ def site(ctx):
     inactive = f.account(login="nowy", activated=False)
     f.account(login="dwuetapowy", totp_secret=new_secret())
     create_staff_account("kierownik", "kierownik@example.com", f.PASSWORD, "admin")
+    back_office = _back_office(doctor, fac, spec, service, patient, ewa, sched)
     return {
+        **back_office,
         "ewa": ewa,
         "slot": slots[1].id,
         "upcoming": upcoming.id,
@@ -135,6 +137,34 @@ def site(ctx):
             {"a": ewa.id, "e": "ewa.nowa@example.com"},
             bound_to=_email_binding(Account.get_by_id(ewa.id)),
         ),
+    }
+
+
+def _back_office(doctor, fac, spec, service, patient, ewa, sched) -> dict:
+    """The doctor's visits (one started and completed, one booked) with an order and a RODO
+    request: the doctor's visit page and the desk's queues (issue 13)."""
+    from services import data_requests, medical_records
+    from services import prescriptions as rx
+
+    create_staff_account(
+        "lekarka", "lekarka@example.com", f.PASSWORD, "doctor", staff_member=doctor
+    )
+    create_staff_account("rejestratorka", "rejestratorka@example.com", f.PASSWORD, "registrar")
+    began = utcnow().replace(second=0, microsecond=0) - timedelta(hours=2)
+    done_slot = f.slot(doctor, fac, began, specialty=spec, schedule=sched)
+    done = Appointment.create(slot=done_slot, patient=patient, service=service, booked_by=ewa)
+    medical_records.complete_visit(done, doctor, ["Kontrola ciśnienia codziennie rano."])
+    now_slot = f.slot(doctor, fac, began + timedelta(hours=1), specialty=spec, schedule=sched)
+    booked = Appointment.create(
+        slot=now_slot, active_slot=now_slot, patient=patient, service=service, booked_by=ewa
+    )
+    order = rx.order_prescription(ewa, patient, doctor.id, [rx.OrderLine("Bisocard 5 mg", 1)])
+    request = data_requests.submit_request(ewa, patient, "information", "Jakie dane macie?")
+    return {
+        "visit_done": done.id,
+        "visit_booked": booked.id,
+        "order": order.id,
+        "data_request": request.id,
     }
 
 
@@ -229,6 +259,27 @@ def test_every_page_fits_the_screen_with_big_enough_targets(app, page, site, vie
     _log_in(page, "kierownik")
     expect(page.get_by_role("button", name="Wyloguj")).to_be_visible()
     for path in ("/staff/", "/staff/admin"):
+        visit(path)
+
+    # the doctor's visit page and the desk's queues (issue 13)
+    page.context.clear_cookies()
+    _log_in(page, "lekarka")
+    expect(page.get_by_role("button", name="Wyloguj")).to_be_visible()
+    for path in (
+        f"/staff/visits/{site['visit_done']}",
+        f"/staff/visits/{site['visit_booked']}",
+        "/staff/prescription-orders",
+        f"/staff/prescription-orders/{site['order']}",
+    ):
+        visit(path)
+    page.context.clear_cookies()
+    _log_in(page, "rejestratorka")
+    expect(page.get_by_role("button", name="Wyloguj")).to_be_visible()
+    for path in (
+        "/staff/prescription-orders?show=all",
+        "/staff/requests",
+        f"/staff/requests/{site['data_request']}",
+    ):
         visit(path)
 
     assert problems == [], "\n".join(problems)
