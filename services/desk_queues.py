@@ -16,6 +16,7 @@ from core.timeutil import local_today
 from models.accounts import Account
 from models.back_office import RequestAssignment
 from models.base import utcnow, write_transaction
+from models.booking import Appointment
 from models.clinic import StaffMember
 from models.medical import DataRequest, Prescription, PrescriptionOrder, PrescriptionOrderItem
 from models.patients import Patient
@@ -46,11 +47,21 @@ def _mail(patient_id: int, subject: str, body: str) -> None:
 # --- prescription orders ----------------------------------------------------------------
 
 
+def _with_visits():
+    """Patients who have or had a visit at the clinic: the only ones a doctor may see."""
+    return Appointment.select(Appointment.patient)
+
+
 def order_queue(
-    show: str, doctor_id: int | None, my_staff_id: int | None, page: int = 1
+    show: str,
+    doctor_id: int | None,
+    my_staff_id: int | None,
+    page: int = 1,
+    known_only: bool = False,
 ) -> tuple[list[PrescriptionOrder], bool]:
     """Orders, oldest waiting first: `new` (submitted), `mine` (submitted, to my_staff_id)
-    or `all`; `doctor_id` narrows to one doctor."""
+    or `all`; `doctor_id` narrows to one doctor; `known_only` (a doctor's view) keeps the
+    patients who have or had a visit at the clinic."""
     query = (
         PrescriptionOrder.select(PrescriptionOrder, Patient, StaffMember)
         .join(Patient, on=(PrescriptionOrder.patient == Patient.id))
@@ -63,6 +74,8 @@ def order_queue(
         query = query.where(PrescriptionOrder.staff == (my_staff_id or 0))
     if doctor_id is not None:
         query = query.where(PrescriptionOrder.staff == doctor_id)
+    if known_only:
+        query = query.where(PrescriptionOrder.patient.in_(_with_visits()))
     rows = list(
         query.order_by(PrescriptionOrder.created_at, PrescriptionOrder.id)
         .offset((page - 1) * PAGE_SIZE)
@@ -84,10 +97,13 @@ def _items(rows: list[PrescriptionOrder]) -> None:
 
 
 def order_by_id(order_id: int, doctor_id: int | None = None) -> PrescriptionOrder | None:
-    """An order; for a doctor (`doctor_id`) only one addressed to them."""
+    """An order; for a doctor (`doctor_id`) only one addressed to them, of a patient who has
+    or had a visit at the clinic."""
     query = PrescriptionOrder.select().where(PrescriptionOrder.id == order_id)
     if doctor_id is not None:
-        query = query.where(PrescriptionOrder.staff == doctor_id)
+        query = query.where(
+            (PrescriptionOrder.staff == doctor_id) & PrescriptionOrder.patient.in_(_with_visits())
+        )
     order = query.first()
     if order is not None:
         _items([order])
@@ -118,17 +134,22 @@ def issue_order(order: PrescriptionOrder, doctor: StaffMember) -> Prescription:
             made = prescriptions.issue_prescription(patient, doctor, order=order)
         except prescriptions.PrescriptionError as error:
             raise QueueRefused(error.message, error.status) from None
-        _mail(
-            patient.id,
-            _("Recepta wystawiona"),
-            _(
-                "lekarz %(doctor)s wystawił receptę, o którą prosiłeś(-aś). Kod dostępu: "
-                "%(code)s. Receptę zobaczysz też w panelu pacjenta.",
-                doctor=doctor.display_name,
-                code=made.access_code,
-            ),
-        )
+        notify_issued(patient.id, doctor, made)
     return made
+
+
+def notify_issued(patient_id: int, doctor: StaffMember, made: Prescription) -> None:
+    """The e-mail of an order that became a prescription (from the queue or a visit)."""
+    _mail(
+        patient_id,
+        _("Recepta wystawiona"),
+        _(
+            "lekarz %(doctor)s wystawił receptę, o którą prosiłeś(-aś). Kod dostępu: "
+            "%(code)s. Receptę zobaczysz też w panelu pacjenta.",
+            doctor=doctor.display_name,
+            code=made.access_code,
+        ),
+    )
 
 
 def reject_order(order: PrescriptionOrder, doctor: StaffMember, reason: str) -> None:

@@ -31,7 +31,7 @@ from models.medical import (
     Vaccination,
 )
 from models.patients import Patient
-from services import documents, medical_records, prescriptions
+from services import desk_queues, documents, medical_records, prescriptions
 
 EARLIER_MAX = 20
 
@@ -221,11 +221,15 @@ def issue_prescription(
         if order is None or order.status != "submitted":
             raise VisitRefused(_("Wybierz zamówienie pacjenta z listy."), 422)
     try:
-        return prescriptions.issue_prescription(
-            patient, doctor, lines=lines or None, order=order, note=note
-        )
+        with write_transaction():
+            made = prescriptions.issue_prescription(
+                patient, doctor, lines=lines or None, order=order, note=note
+            )
+            if order is not None:  # the order changed status: the patient is told
+                desk_queues.notify_issued(patient.id, doctor, made)
     except prescriptions.PrescriptionError as error:
         raise VisitRefused(error.message, error.status) from None
+    return made
 
 
 def issue_referral(

@@ -34,7 +34,9 @@ def prescription_orders():
     show = show if show in queues.ORDER_FILTERS else "new"
     doctor_id = _doctor_id() or arg_id("doctor")
     page = arg_page()
-    rows, more = queues.order_queue(show, doctor_id, me().staff_member_id, page)
+    rows, more = queues.order_queue(
+        show, doctor_id, me().staff_member_id, page, known_only=me().role == "doctor"
+    )
     audit.record("read.order_queue", object_type="prescription_order", details=f"{show} p{page}")
     return render(
         "staff/orders.html",

@@ -238,3 +238,22 @@ def test_close_a_request(client, world):
     with client.application.app_context():
         assert DataRequest.get_by_id(world["request"].id).status == "closed"
     assert client.get("/staff/requests/999999").status_code == 404
+
+
+def test_a_doctor_does_not_see_an_order_of_someone_who_never_had_a_visit(client, world, app):
+    from services import prescriptions as rx
+
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        stranger = factories.account(login="obcy")
+        order = rx.order_prescription(
+            stranger, stranger.patient, world["doctor"].id, [rx.OrderLine("Polopiryna", 1)]
+        )
+        db.close()
+    _log_in(client, world["doctor_account"].login)
+    assert client.get(f"/staff/prescription-orders/{order.id}").status_code == 404
+    queue = client.get("/staff/prescription-orders?show=all").get_data(as_text=True)
+    assert "Polopiryna" not in queue and "Bisocard" in queue
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/staff/")})
+    _log_in(client, world["registrar"].login)
+    assert "Polopiryna" in client.get("/staff/prescription-orders").get_data(as_text=True)

@@ -127,11 +127,17 @@ def test_records_wait_for_a_completed_visit_and_then_reach_the_patient(client, w
     for action, data in posts.items():
         response = client.post(f"{base}/{action}", data={"csrf_token": token, **data})
         assert response.status_code == 303, (action, response.get_data(as_text=True)[:2000])
+    with client.application.app_context():
+        mails_before = OutboxMessage.select().count()
     order = client.post(
         f"{base}/prescriptions",
         data={"csrf_token": token, "order": str(world["order"].id), "medicine": ""},
     )
     assert order.status_code == 303
+    with client.application.app_context():  # the order changed status: the patient is told
+        mail = OutboxMessage.select().order_by(OutboxMessage.id.desc()).get()
+        assert OutboxMessage.select().count() == mails_before + 1
+        assert mail.to == world["account"].email and mail.subject == "Recepta wystawiona"
     planned_past = client.post(
         f"{base}/vaccinations",
         data={"csrf_token": token, "name": "HPV", "status": "planned", "on_date": "2000-01-01"},
