@@ -32,7 +32,13 @@ PHONE = {"width": 360, "height": 640}
 DESKTOP = {"width": 1280, "height": 800}
 # GET routes that are not pages a person opens: files, the language/cookie form targets.
 # Not pages: static files and the visit's .ics download (a file, tested over HTTP).
-NOT_PAGES = {"static", "panel.reservation_calendar"}
+# The panel's document download is a file; "book from a referral" redirects to /slots.
+NOT_PAGES = {
+    "static",
+    "panel.reservation_calendar",
+    "panel.document_download",
+    "panel.book_from_referral",
+}
 
 _MEASURE = """() => {
   const doc = document.scrollingElement || document.documentElement;
@@ -120,6 +126,7 @@ def site(ctx):
     past = Appointment.create(
         slot=past_slot, patient=patient, service=service, booked_by=ewa, status="cancelled"
     )
+    records = f.medical_record(ctx, patient, doctor, fac, spec)
     inactive = f.account(login="nowy", activated=False)
     f.account(login="dwuetapowy", totp_secret=new_secret())
     create_staff_account("kierownik", "kierownik@example.com", f.PASSWORD, "admin")
@@ -127,6 +134,7 @@ def site(ctx):
     return {
         **back_office,
         "ewa": ewa,
+        "records": records,
         "slot": slots[1].id,
         "upcoming": upcoming.id,
         "past": past.id,
@@ -197,6 +205,17 @@ def _patient_pages(site) -> list[str]:
         f"/panel/reservations/{site['past']}",
         f"/panel/reservations/{visit}/cancel",
         f"/panel/reservations/{visit}/change",
+        "/panel/prescriptions",
+        "/panel/prescriptions/order",
+        "/panel/vaccinations",
+        "/panel/vaccinations?date_from=2026-02-31",
+        "/panel/referrals",
+        "/panel/recommendations",
+        "/panel/documents",
+        f"/panel/documents/{site['records']['pdf']}",
+        f"/panel/documents/{site['records']['png']}",
+        "/panel/requests",
+        "/panel/requests/new",
         "/account",
         "/account/data",
         "/account/email",

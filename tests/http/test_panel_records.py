@@ -166,3 +166,34 @@ def test_the_referral_code_travels_through_the_search_into_the_booking_step(app,
     # a code that is not a valid access code is not carried
     odd = client.get("/slots?referral_code=12%3Cb%3E").get_data(as_text=True)
     assert 'name="referral_code"' not in odd and "<b>" not in odd
+
+
+def test_every_section_shows_the_active_person_a_dependant_too(app, client, world, monkeypatch):
+    """core.active_person.active_patient() is the one seam (sub-accounts switch it): with a
+    dependant active, the sections list the dependant's records and audit them as theirs."""
+    from models.accounts import Guardianship
+    from models.patients import Patient
+    from tests import factories
+
+    def make_child():
+        child = factories.patient(first_name="Zosia", last_name="Pacjentka")
+        Guardianship.create(guardian=world["me"].id, patient=child)
+        made = factories.medical_record(
+            app, child, world["doctor"], world["facility"], world["specialty"]
+        )
+        return child.id, made
+
+    child_id, childs = in_db(app, make_child)
+    monkeypatch.setattr(
+        "blueprints.panel.common.active_patient", lambda: Patient.get_by_id(child_id)
+    )
+    before = last_event_id(app)
+    body = client.get("/panel/documents").get_data(as_text=True)
+    assert "Dane osoby: Zosia Pacjentka (podopieczny)." in body
+    assert f"/panel/documents/{childs['pdf']}" in body
+    assert f'/panel/documents/{world["mine"]["pdf"]}"' not in body
+    assert [e.patient_id for e in events_after(app, before)] == [child_id]
+    assert client.get(f"/panel/documents/{childs['pdf']}/download").status_code == 200
+    assert client.get(f"/panel/documents/{world['theirs']['pdf']}/download").status_code == 404
+    for path in ("/panel/prescriptions", "/panel/vaccinations", "/panel/requests"):
+        assert "Zosia Pacjentka" in client.get(path).get_data(as_text=True)
