@@ -250,20 +250,40 @@ def test_hostile_uploads_are_refused_and_nothing_is_stored(client, world, app, c
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "DOCUMENT_MAX_BYTES": 4096}
+    return {**app_config, "DOCUMENT_MAX_BYTES": 100 * 1024}
+
+
+def test_a_file_over_the_forms_64_kb_but_under_the_routes_limit_is_shared(client, world, app):
+    """CSRF and the input guard read the body before the view: the route's own limit must
+    already apply then (core/uploads.py), or every real PDF would be a 413."""
+    base, token = _completed(client, world)
+    assert app.config["MAX_CONTENT_LENGTH"] == 64 * 1024
+    pdf = factories.TINY_PDF + b"%" + b"0" * (90 * 1024)
+    assert _upload(client, base, token, pdf, "skan.pdf").status_code == 303
+    with app.app_context():
+        assert Document.get().size == len(pdf)
 
 
 def test_an_oversized_file_is_refused_with_the_routes_own_limit(client, world, app):
     base, token = _completed(client, world)
-    big = factories.TINY_PDF + b"0" * 5000  # over 4096 but under the overhead allowance
-    response = _upload(client, base, token, big, "duzy.pdf")
+    over = factories.TINY_PDF + b"0" * (101 * 1024)  # over the file limit, in the overhead
+    response = _upload(client, base, token, over, "duzy.pdf")
     assert response.status_code == 413
     assert "Nic nie zapisano" in response.get_data(as_text=True)
-    huge = factories.TINY_PDF + b"0" * 100_000  # over the route's whole request limit
-    assert _upload(client, base, token, huge, "duzy.pdf").status_code == 413
+    huge = factories.TINY_PDF + b"0" * (300 * 1024)  # over the route's whole request limit
+    response = _upload(client, base, token, huge, "duzy.pdf")
+    assert response.status_code == 413 and "116 KB" in response.get_data(as_text=True)
     assert _stored(app) == (0, [])
-    # the rest of the app keeps the global limit: a big ordinary form is still 413
-    assert app.config["MAX_CONTENT_LENGTH"] == 64 * 1024
+
+
+def test_other_forms_keep_the_64_kb_limit(client, world):
+    _log_in(client, world["doctor_account"].login)
+    base = f"/staff/visits/{world['visit'].id}"
+    token = csrf_token(client, base)
+    response = client.post(
+        f"{base}/recommendations", data={"csrf_token": token, "recommendation": "x" * 70_000}
+    )
+    assert response.status_code == 413
 
 
 def test_the_patient_gets_no_mail_about_a_doctors_note(client, world, app):
