@@ -26,6 +26,7 @@ from models.patients import Patient
 from services.scheduling import generate_slots
 from services.staff_accounts import create_staff_account
 
+from .demo_doctor import seed_doctor_visit
 from .demo_medical import seed_medical
 from .passwords import hash_password
 from .timeutil import local_today
@@ -331,6 +332,7 @@ def seed_demo(weeks: int = 8, rng_seed: int = 2026) -> list[str]:
     with db.atomic():
         with_records = seed_medical()
         _demo_desk(first_doctor)
+        seed_doctor_visit(first_doctor)
     return [
         f"Demo clinic: {len(facilities)} facilities, {len(specialties)} specialties, "
         f"{sum(len(v) for v in services_by_specialty.values())} services, {staff_count} staff, "
