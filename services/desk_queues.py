@@ -110,9 +110,14 @@ def order_by_id(order_id: int, doctor_id: int | None = None) -> PrescriptionOrde
     return order
 
 
+def doctors_for(order: PrescriptionOrder) -> list[StaffMember]:
+    """Whom the desk may pass an order to: the doctors the patient may order from."""
+    return prescriptions.order_doctors(Patient.get_by_id(order.patient_id))
+
+
 def assign_order(order: PrescriptionOrder, doctor_id: int | None) -> StaffMember:
     """The desk passes a waiting order to another doctor (only while it is submitted)."""
-    doctor = StaffMember.get_or_none((StaffMember.id == doctor_id) & StaffMember.active)
+    doctor = next((m for m in doctors_for(order) if m.id == doctor_id), None)
     if doctor is None:
         raise QueueRefused(_("Wybierz lekarza z listy."), 422)
     changed = (

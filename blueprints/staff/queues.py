@@ -66,7 +66,7 @@ def _order_page(order, status: int = 200, **forms):
     patient = order.patient
     audit.read("order", patient.id, "prescription_order", order.id)
     assign = forms.get("assign") or AssignDoctorForm(formdata=None, doctor=order.staff_id)
-    assign.doctor.choices = [(m.id, m.display_name) for m in staff_choices()]
+    assign.doctor.choices = [(m.id, m.display_name) for m in queues.doctors_for(order)]
     return render(
         "staff/order.html",
         status=status,
@@ -90,7 +90,7 @@ def prescription_order(order_id: int):
 def prescription_order_assign(order_id: int):
     order = _order_or_404(order_id)
     form = AssignDoctorForm()
-    form.doctor.choices = [(m.id, m.display_name) for m in staff_choices()]
+    form.doctor.choices = [(m.id, m.display_name) for m in queues.doctors_for(order)]
     if not form.validate_on_submit():
         return _order_page(order, 422, assign=form)
     try:
