@@ -89,6 +89,7 @@ def order_prescription():
             rows=range(1, TYPED_ROWS + 1),
             form=MultiDict(),
             problem="",
+            problem_field="",
         )
     raw_staff = request.form.get("staff", "")
     staff_id = int(raw_staff) if raw_staff.isdigit() and len(raw_staff) < 10 else None
@@ -107,6 +108,7 @@ def order_prescription():
             rows=range(1, TYPED_ROWS + 1),
             form=request.form,
             problem=error.message,
+            problem_field=getattr(error, "field", ""),
         )
     flash(_("Wysłaliśmy zamówienie recepty do lekarza."), "success")
     return redirect(url_for("panel.prescriptions"), 303)
