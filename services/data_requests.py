@@ -41,12 +41,15 @@ STATUS_LABELS = {
 
 
 class DataRequestError(DomainError):
+    """A request that cannot be filed or changed; `field` names the form field to mark."""
+
     status = 422
 
-    def __init__(self, message: str, status: int = 422) -> None:
+    def __init__(self, message: str, status: int = 422, field: str = "") -> None:
         super().__init__(message)
         self._message = message
         self.status = status
+        self.field = field
 
     @property
     def message(self) -> str:
@@ -76,15 +79,15 @@ def submit_request(
     """The patient (or their guardian) files a request; the one-month deadline starts."""
     description = description.strip()
     if kind not in REQUEST_KINDS:
-        raise DataRequestError(_("Wybierz rodzaj wniosku z listy."))
+        raise DataRequestError(_("Wybierz rodzaj wniosku z listy."), field="kind")
     if kind == "documentation" and access_form not in ACCESS_FORMS:
-        raise DataRequestError(_("Wybierz formę udostępnienia dokumentacji."))
+        raise DataRequestError(_("Wybierz formę udostępnienia dokumentacji."), field="access_form")
     if kind != "documentation":
         access_form = ""
     if not description:
-        raise DataRequestError(_("Opisz, czego dotyczy wniosek."))
+        raise DataRequestError(_("Opisz, czego dotyczy wniosek."), field="description")
     if len(description) > DESCRIPTION_MAX:
-        raise DataRequestError(_("Opis może mieć najwyżej 2000 znaków."))
+        raise DataRequestError(_("Opis może mieć najwyżej 2000 znaków."), field="description")
     waiting = (
         DataRequest.select()
         .where((DataRequest.patient == patient.id) & (DataRequest.status == "submitted"))

@@ -38,13 +38,15 @@ class PrescriptionError(DomainError):
 
 
 class OrderInvalid(PrescriptionError):
-    """The order form is not complete or not sensible (422)."""
+    """The order form is not complete or not sensible (422); `field` names the part of the
+    form to mark: "staff", "medicines" or "note"."""
 
     status = 422
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str = "medicines") -> None:
         super().__init__(message)
         self._message = message
+        self.field = field
 
     @property
     def message(self) -> str:
@@ -148,10 +150,10 @@ def order_prescription(
         if not 1 <= line.packages <= MAX_PACKAGES:
             raise OrderInvalid(_("Liczba opakowań: od 1 do %(n)s.", n=MAX_PACKAGES))
     if len(note) > NOTE_MAX:
-        raise OrderInvalid(_("Uwagi mogą mieć najwyżej 500 znaków."))
+        raise OrderInvalid(_("Uwagi mogą mieć najwyżej 500 znaków."), "note")
     doctor = StaffMember.get_or_none((StaffMember.id == staff_id) & StaffMember.active)
     if doctor is None:
-        raise OrderInvalid(_("Wybierz lekarza z listy."))
+        raise OrderInvalid(_("Wybierz lekarza z listy."), "staff")
     open_orders = (
         PrescriptionOrder.select()
         .where(

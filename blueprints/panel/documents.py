@@ -64,6 +64,12 @@ def document_download(document_id: int):
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
-    # a file is never a page: no scripts, even if a PDF viewer or an old browser tried
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # A file is never a page. Images get the strictest policy; Chrome's PDF viewer refuses to
+    # run in a sandboxed document and needs inline styles and an object, so a PDF (its type
+    # checked from its bytes when shared, nosniff here) only may not be framed.
+    response.headers["Content-Security-Policy"] = (
+        "frame-ancestors 'none'"
+        if found.content_type == "application/pdf"
+        else "default-src 'none'; frame-ancestors 'none'; sandbox"
+    )
     return response

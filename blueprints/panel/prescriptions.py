@@ -88,7 +88,7 @@ def order_prescription():
             doctors=doctors,
             rows=range(1, TYPED_ROWS + 1),
             form=MultiDict(),
-            problem="",
+            problem_field="",
         )
     raw_staff = request.form.get("staff", "")
     staff_id = int(raw_staff) if raw_staff.isdigit() and len(raw_staff) < 10 else None
@@ -106,7 +106,11 @@ def order_prescription():
             doctors=doctors,
             rows=range(1, TYPED_ROWS + 1),
             form=request.form,
-            problem=error.message,
+            # a refusal about one field is shown at the field and linked from the summary;
+            # any other refusal goes to the layout's problem box
+            refusal=error.message,
+            problem_field=getattr(error, "field", ""),
+            problem="" if getattr(error, "field", "") else error.message,
         )
     flash(_("Wysłaliśmy zamówienie recepty do lekarza."), "success")
     return redirect(url_for("panel.prescriptions"), 303)

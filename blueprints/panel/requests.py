@@ -45,7 +45,7 @@ def data_requests():
 )
 def new_data_request():
     person = patient()
-    problem = ""
+    problem = field = ""
     status = 200
     if request.method == "POST":
         try:
@@ -57,7 +57,7 @@ def new_data_request():
                 request.form.get("access_form", ""),
             )
         except requests_service.DataRequestError as error:
-            problem, status = error.message, error.status
+            problem, status, field = error.message, error.status, error.field
         else:
             flash(_("Wniosek został złożony. Odpowiemy w ciągu miesiąca."), "success")
             return redirect(url_for("panel.data_requests"), 303)
@@ -65,7 +65,9 @@ def new_data_request():
         "panel/request_new.html",
         status=status,
         person=person,
-        problem=problem,
+        refusal=problem,
+        problem_field=field,
+        problem="" if field else problem,
         form=request.form,
         due_on=requests_service.one_month_after(requests_service.utcnow().date()),
         **_labels(),

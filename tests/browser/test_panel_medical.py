@@ -126,7 +126,10 @@ def test_open_and_download_a_document(page, world):
     page.get_by_role("link", name="Zdjęcie RTG", exact=True).click()
     image = page.get_by_role("img", name=re.compile("Zdjęcie RTG"))
     expect(image).to_be_visible()
-    assert page.evaluate("document.querySelector('.document-image').naturalWidth") > 0
+    page.wait_for_function(  # the picture really decoded (the file route served a PNG)
+        "document.querySelector('.document-image').complete && "
+        "document.querySelector('.document-image').naturalWidth === 48"
+    )
     _fits(page)
 
 

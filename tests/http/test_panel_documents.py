@@ -89,6 +89,10 @@ def test_download_sends_the_file_with_safe_headers(app, client, world, key, mime
     assert [e.action for e in events_after(app, before)] == ["read.document.file"]
     inline = client.get(f"/panel/documents/{doc_id}/download?inline=1")
     assert inline.headers["Content-Disposition"].startswith("inline;")
+    policy = inline.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy
+    # Chrome's PDF viewer does not run in a sandboxed document; an image needs nothing
+    assert ("sandbox" in policy) == (mime != "application/pdf")
 
 
 def test_files_are_stored_outside_the_web_root_under_a_random_name(app, world):

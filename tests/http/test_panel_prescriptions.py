@@ -177,3 +177,15 @@ def test_search_by_medicine_filters_issued_prescriptions_and_htmx_gets_the_block
         )
         is None
     )
+
+
+def test_the_refused_field_is_marked_and_the_typed_values_kept(client, world):
+    body = post(
+        client,
+        "/panel/prescriptions/order",
+        {"staff": "", "medicine_1": "Euthyrox N 50", "packages_1": "2", "note": "Pilne"},
+    ).get_data(as_text=True)
+    assert '<a href="#f-staff">Wybierz lekarza z listy.</a>' in body
+    assert 'id="f-staff" name="staff" required aria-invalid="true"' in body
+    assert 'value="Euthyrox N 50"' in body and ">Pilne</textarea>" in body
+    assert '<option value="2" selected>2</option>' in body

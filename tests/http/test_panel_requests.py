@@ -95,3 +95,13 @@ def test_the_deadline_is_one_calendar_month():
     assert data_requests.one_month_after(date(2026, 1, 31)) == date(2026, 2, 28)
     assert data_requests.one_month_after(date(2028, 1, 31)) == date(2028, 2, 29)
     assert data_requests.one_month_after(date(2026, 12, 15)) == date(2027, 1, 15)
+
+
+def test_the_refused_field_is_marked_and_linked_from_the_summary(client, world):
+    body = post(
+        client, "/panel/requests/new", {"kind": "information", "description": " "}
+    ).get_data(as_text=True)
+    assert '<a href="#f-description">Opisz, czego dotyczy wniosek.</a>' in body
+    assert 'aria-invalid="true" required' in body
+    assert 'aria-describedby="f-description-hint f-description-error"' in body
+    assert 'value="information" required checked' in body  # the choice is kept
