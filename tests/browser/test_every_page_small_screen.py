@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from core.timeutil import to_local
 from core.tokens import make_token
 from core.totp import new_secret
 from models.accounts import Account, Consent, ConsentRecord
@@ -135,6 +136,9 @@ def site(ctx):
         **back_office,
         "ewa": ewa,
         "records": records,
+        "patient": patient.id,
+        "schedule": sched.id,
+        "day": to_local(start).date().isoformat(),
         "slot": slots[1].id,
         "upcoming": upcoming.id,
         "past": past.id,
@@ -226,6 +230,30 @@ def _patient_pages(site) -> list[str]:
     ]
 
 
+def _desk_pages(site) -> list[str]:
+    patient, visit, day = site["patient"], site["upcoming"], site["day"]
+    return [
+        "/staff/",
+        f"/staff/?date={day}",
+        f"/staff/?date={day}&view=week",
+        "/staff/schedules",
+        "/staff/schedules/new",
+        f"/staff/schedules/{site['schedule']}",
+        "/staff/exceptions/new",
+        "/staff/slots/generate",
+        f"/staff/slots/generate?date_from={day}&date_to={day}",
+        "/staff/visits/affected",
+        "/staff/patients",
+        "/staff/patients?q=Ewa",
+        "/staff/patients/new",
+        f"/staff/patients/{patient}",
+        f"/staff/patients/{patient}/book",
+        f"/staff/patients/{patient}/book/{site['slot']}",
+        f"/staff/visits/{visit}/cancel",
+        f"/staff/visits/{visit}/change",
+    ]
+
+
 def _check(page, problems: list[str]) -> None:
     page.wait_for_load_state("load")  # after a click the URL changes before the CSS is in
     result = page.evaluate(_MEASURE)
@@ -277,7 +305,7 @@ def test_every_page_fits_the_screen_with_big_enough_targets(app, page, site, vie
     page.context.clear_cookies()
     _log_in(page, "kierownik")
     expect(page.get_by_role("button", name="Wyloguj")).to_be_visible()
-    for path in ("/staff/", "/staff/admin"):
+    for path in ("/staff/admin", *_desk_pages(site)):
         visit(path)
 
     # the doctor's visit page and the desk's queues (issue 13)
