@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import peewee as pw
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -87,9 +88,14 @@ def _parse(setting: Setting, raw: str) -> Any:
 
 
 def stored() -> dict[str, Any]:
-    """The admin's values (parsed); a row that no longer parses is ignored, not fatal."""
+    """The admin's values (parsed); a row that no longer parses is ignored, not fatal, and
+    a database that `init-db` has not upgraded yet has none (the defaults serve)."""
     values: dict[str, Any] = {}
-    for key, raw in ClinicSetting.select(ClinicSetting.key, ClinicSetting.value).tuples():
+    try:
+        rows = list(ClinicSetting.select(ClinicSetting.key, ClinicSetting.value).tuples())
+    except (pw.OperationalError, pw.ProgrammingError):
+        return values
+    for key, raw in rows:
         setting = BY_KEY.get(key)
         if setting is None:
             continue

@@ -64,7 +64,7 @@ def _require_login():
     both the mailbox and the account (the login page returns to it through `next`).
     A staff account has no patient: it is sent to the staff side, except for two-step
     verification, which every staff account must set up (core.roles)."""
-    if request.endpoint in STAFF_TWO_FACTOR_PAGES and current_user.is_staff:
+    if request.endpoint in STAFF_TWO_FACTOR_PAGES and getattr(current_user, "is_staff", False):
         return None
     return patient_only()
 

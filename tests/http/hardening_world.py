@@ -86,6 +86,7 @@ def build_world(app) -> dict:
             "free_slot": slots[2].id,
             "consent": consent.id,
             "service": svc.id,
+            "consent_code": consent.code,
             "activation_token": auth_service.activation_token(inactive),
             "reset_token": auth_service.reset_token(patient),
             "email_token": email_token,
@@ -102,6 +103,8 @@ _ARGUMENTS = {
     "order_id": "order",
     "request_id": "data_request",
     "referral_id": "referral",
+    "object_id": "service",  # admin catalogue rows (facility, specialty, service, staff): id 1
+    "code": "consent_code",
 }
 _TOKENS = {
     "auth.activate": "activation_token",

@@ -96,7 +96,7 @@ def test_init_db_turns_staff_pseudo_patients_into_staff_accounts(runner, ctx):
         role="registrar",
     )
     SchemaVersion.delete().execute()
-    # the version before the roles migration (later migrations are appended after it)
+    # the database as it was just before the roles migration (later ones may follow it)
     SchemaVersion.create(version=BASE_VERSION + MIGRATIONS.index(_account_roles))
 
     result = runner.invoke(args=["init-db"])
@@ -168,10 +168,10 @@ def test_staff_pages_check_the_role_on_the_server(client, ctx, role, staff_page,
         create_staff_account("osoba", "osoba@example.com", factories.PASSWORD, role)
     assert _login(client, "osoba").status_code == 303
     assert client.get("/staff/").status_code == staff_page
-    assert client.get("/staff/admin").status_code == admin_page
+    assert client.get("/admin/").status_code == admin_page
 
 
 def test_staff_pages_send_a_visitor_to_log_in(client, ctx):
-    response = client.get("/staff/admin")
+    response = client.get("/admin/")
     assert response.status_code in (302, 303)
     assert "/login" in response.headers["Location"]

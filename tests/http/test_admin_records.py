@@ -13,7 +13,7 @@ import pytest
 from models.accounts import Account, Consent, ConsentRecord, IpBlock
 from models.audit import AuditEvent
 from models.base import db, utcnow
-from models.clinic import Locality
+from models.clinic import Locality, Specialty
 from services.booking import BookingRules
 from services.staff_accounts import create_staff_account
 from tests import factories
@@ -239,3 +239,34 @@ def test_a_staff_post_without_its_own_audit_row_is_still_logged(app, client, adm
     event = _read(app, lambda: AuditEvent.select().order_by(AuditEvent.id.desc()).first())
     assert _read(app, lambda: AuditEvent.select().count()) == before + 1
     assert event.action == "staff.public.set_language" and event.actor_login == "szef"
+
+
+def test_init_db_adds_the_audit_actor_and_specialty_columns(runner, ctx):
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    from models.meta import SchemaVersion
+    from models.schema import BASE_VERSION, MIGRATIONS, _audit_actor_and_specialty_settings
+
+    AuditEvent.create(action="login.ok")
+    factories.specialty(name="Kardiologia")
+    migrator = SchemaMigrator.from_database(db.obj)
+    migrate(
+        migrator.drop_index("audit_event", "audit_event_subject_account_id"),
+        migrator.drop_column("audit_event", "subject_account_id"),
+        migrator.drop_column("audit_event", "actor_login"),
+        migrator.drop_column("audit_event", "actor_role"),
+        migrator.drop_column("specialty", "booking_limit"),
+        migrator.drop_column("specialty", "active"),
+    )
+    SchemaVersion.delete().execute()
+    SchemaVersion.create(
+        version=BASE_VERSION + MIGRATIONS.index(_audit_actor_and_specialty_settings)
+    )
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert {"actor_login", "actor_role", "subject_account_id"} <= {
+        c.name for c in db.get_columns("audit_event")
+    }
+    assert AuditEvent.get().actor_login == ""
+    spec = Specialty.get(Specialty.name == "Kardiologia")
+    assert spec.active is True and spec.booking_limit is None
