@@ -97,6 +97,7 @@ def build_world(app) -> dict:
 
 _ARGUMENTS = {
     "appointment_id": "appointment",
+    "visit_id": "appointment",  # the doctor's visit page (a patient gets 404 there)
     "slot_id": "free_slot",
     "consent_id": "consent",
     "document_id": "document",
