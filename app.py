@@ -18,6 +18,7 @@ from core.errors import install_error_pages
 from core.extensions import babel, csrf, limiter, login_manager, select_locale
 from core.mail_worker import deliver_soon
 from core.security import install_security_headers
+from core.uploads import LimitedRequest
 from models.base import db, make_database
 
 log = logging.getLogger("wizyta")
@@ -74,6 +75,7 @@ def _check_rate_limit_storage(app: Flask) -> None:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = LimitedRequest  # a file route gets its own size limit
     load_dotenv()
     try:
         app.config.update(load_config(app.instance_path))

@@ -104,6 +104,8 @@ _INT_SETTINGS: dict[str, int] = {
     "MAIL_POLL_SECONDS": 60,
     # gunicorn's own default worker count; with Redis down each worker keeps 1/N of a limit.
     "WEB_CONCURRENCY": 1,
+    # the largest file the clinic may share with a patient (services.documents)
+    "DOCUMENT_MAX_BYTES": 10 * 1024 * 1024,
 }
 # Seconds, fractions allowed.
 _FLOAT_SETTINGS: dict[str, float] = {
@@ -170,7 +172,22 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
         if name.endswith("_RATE_LIMIT") and name != "RATELIMIT_STORAGE_URI":
             cfg[name] = _rate_limit(name, raw)
 
+    # shared documents: outside the web root (static/), under instance/ unless configured
+    cfg["DOCUMENTS_DIR"] = env.get("DOCUMENTS_DIR") or str(instance / "documents")
+    # the doctor's upload route only (the rest of the app keeps MAX_CONTENT_LENGTH)
+    raw_max = env.get("DOCUMENT_MAX_BYTES") or str(10 * 1024 * 1024)
+    if not raw_max.isdigit() or not 1024 <= int(raw_max) <= 100 * 1024 * 1024:
+        raise ConfigError(f"DOCUMENT_MAX_BYTES must be 1024..104857600, got {raw_max!r}")
+    cfg["DOCUMENT_MAX_BYTES"] = int(raw_max)
+
     default_db = f"sqlite:///{instance / 'wizyta.sqlite3'}"
+    cfg["UNVERIFIED_CAN_BOOK"] = env.get("UNVERIFIED_CAN_BOOK", "all").strip().lower()
+    if cfg["UNVERIFIED_CAN_BOOK"] not in {"all", "known-patients", "none"}:
+        raise ConfigError(
+            "UNVERIFIED_CAN_BOOK must be all, known-patients or none, "
+            f"got {env['UNVERIFIED_CAN_BOOK']!r}"
+        )
+
     cfg["DATABASE_URL"] = _database_url(env.get("DATABASE_URL") or default_db)
     cfg["RATELIMIT_STORAGE_URI"] = _storage_uri(env.get("RATELIMIT_STORAGE_URI") or "memory://")
 

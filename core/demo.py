@@ -9,12 +9,14 @@ from pathlib import Path
 
 from models.accounts import Account, Consent, Guardianship
 from models.base import db, utcnow
+from models.booking import Appointment, AppointmentSlot
 from models.clinic import (
     Facility,
     Locality,
     Schedule,
     ScheduleService,
     Service,
+    Slot,
     Specialty,
     StaffFacility,
     StaffMember,
@@ -24,6 +26,8 @@ from models.patients import Patient
 from services.scheduling import generate_slots
 from services.staff_accounts import create_staff_account
 
+from .demo_doctor import seed_doctor_visit
+from .demo_medical import seed_medical
 from .passwords import hash_password
 from .pesel import make as make_pesel
 from .timeutil import local_today
@@ -165,6 +169,57 @@ def _seed_localities() -> int:
     return Locality.select().count()
 
 
+def _demo_desk(doctor: StaffMember | None) -> None:
+    """What the desk and the doctor see at once: the demo doctor's next two free slots booked
+    by anna.demo and by a person who only phones; anna.demo and jan.demo have shown an ID at
+    the desk, maria.demo has not (she sees why when the clinic requires it)."""
+    now = utcnow()
+    Account.update(identity_verified_at=now).where(
+        Account.login.in_(["anna.demo", "jan.demo"])
+    ).execute()
+    phoned = Patient.create(
+        first_name="Zofia",
+        last_name="Telefoniczna",
+        pesel="56030412348",
+        birth_date=date(1956, 3, 4),
+        sex="F",
+        phone="+48 601 234 567",
+        registered_at_desk=True,
+    )
+    if doctor is None:
+        return
+    anna = Account.get(Account.login == "anna.demo")
+    free = (
+        Slot.select()
+        .join(ScheduleService, on=(ScheduleService.schedule == Slot.schedule))
+        .join(Service, on=(ScheduleService.service == Service.id))
+        .where((Slot.staff == doctor.id) & (Slot.starts_at > now + timedelta(days=1)))
+        .where(
+            ~Slot.booked
+            & (Service.duration_minutes <= 15)
+            & (Service.min_age.is_null() | (Service.min_age <= 18))
+            & (Service.max_age.is_null() | (Service.max_age >= 70))
+        )
+        .order_by(Slot.starts_at)
+        .distinct()
+        .limit(2)
+    )
+    for slot, patient in zip(free, (anna.patient_id, phoned.id), strict=False):
+        service = (
+            Service.select()
+            .join(ScheduleService)
+            .where(
+                (ScheduleService.schedule == slot.schedule_id) & (Service.duration_minutes <= 15)
+            )
+            .first()
+        )
+        visit = Appointment.create(
+            slot=slot, active_slot=slot, patient=patient, service=service, booked_by=anna.id
+        )
+        AppointmentSlot.create(appointment=visit, slot=slot, active_slot=slot)
+        Slot.update(booked=True).where(Slot.id == slot.id).execute()
+
+
 def seed_demo(weeks: int = 8, rng_seed: int = 2026) -> list[str]:
     """Create the demo clinic; returns lines to print (including demo logins)."""
     rng = random.Random(rng_seed)
@@ -282,6 +337,10 @@ def seed_demo(weeks: int = 8, rng_seed: int = 2026) -> list[str]:
         )
         create_staff_account("admin.demo", "admin@example.com", DEMO_PASSWORD, "admin")
     slots = generate_slots(today, today + timedelta(weeks=weeks))
+    with db.atomic():
+        with_records = seed_medical()
+        _demo_desk(first_doctor)
+        seed_doctor_visit(first_doctor)
     return [
         f"Demo clinic: {len(facilities)} facilities, {len(specialties)} specialties, "
         f"{sum(len(v) for v in services_by_specialty.values())} services, {staff_count} staff, "
@@ -291,6 +350,8 @@ def seed_demo(weeks: int = 8, rng_seed: int = 2026) -> list[str]:
         "Staff logins (same password): rejestracja.demo (registrar), "
         f"lekarz.demo (doctor: {first_doctor.display_name if first_doctor else '-'}), "
         "admin.demo (admin)",
+        f"Medical records (prescriptions, vaccinations, referrals, recommendations, "
+        f"documents, RODO requests) for {with_records} patients, one of them a dependant.",
     ]
 
 

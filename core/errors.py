@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 
 import peewee
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -131,7 +131,7 @@ def install_error_pages(app: Flask) -> None:
             413: _(
                 "Formularz przysłał więcej danych, niż przyjmujemy (najwyżej %(kb)s KB). "
                 "Skróć wpisany tekst i wyślij ponownie — nic nie zostało zapisane.",
-                kb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 1024,
+                kb=(request.max_content_length or 0) // 1024,  # a file route has its own
             ),
         }
         status = error.code or 500

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from .accounts import ACCOUNT_MODELS
 from .audit import AUDIT_MODELS
+from .back_office import BACK_OFFICE_MODELS
 from .base import db
 from .booking import BOOKING_MODELS
 from .clinic import CLINIC_MODELS
 from .mail import MAIL_MODELS
+from .medical import MEDICAL_MODELS
 from .meta import SchemaVersion
 from .patients import PATIENT_MODELS
 from .settings import SETTINGS_MODELS
@@ -20,7 +22,9 @@ ALL_MODELS = [
     *BOOKING_MODELS,
     *MAIL_MODELS,
     *AUDIT_MODELS,
+    *MEDICAL_MODELS,
     *SETTINGS_MODELS,
+    *BACK_OFFICE_MODELS,
 ]
 
 __all__ = ["ALL_MODELS", "db"]

@@ -46,6 +46,8 @@ class Account(BaseModel):
     pending_email = pw.CharField(max_length=254, null=True)
     created_at = pw.DateTimeField(default=utcnow)
     last_login_at = pw.DateTimeField(null=True)
+    # the desk saw an ID ("autoryzacja"); until then UNVERIFIED_CAN_BOOK decides what it may do
+    identity_verified_at = pw.DateTimeField(null=True)
 
     # Flask-Login protocol
     is_anonymous = False

@@ -24,6 +24,8 @@ class Patient(BaseModel):
     locality = pw.ForeignKeyField(Locality, null=True, on_delete="SET NULL")
     phone = pw.CharField(max_length=30, default="")
     created_at = pw.DateTimeField(default=utcnow)
+    # registered by the desk (a person who phones); a login may later join this record
+    registered_at_desk = pw.BooleanField(default=False)
 
     @property
     def full_name(self) -> str:

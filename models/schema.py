@@ -15,6 +15,7 @@ from .booking import Appointment, AppointmentSlot
 from .clinic import Specialty, StaffMember
 from .mail import OutboxMessage
 from .meta import SchemaVersion
+from .patients import Patient
 
 
 def _migrator(database) -> SchemaMigrator:
@@ -102,11 +103,16 @@ def _account_roles(database) -> None:
         )
     else:
         migrate(_migrator(database).drop_not_null("account", "patient_id"))
-    staff_accounts = Account.select().where(
+    # Only the columns this version has: later migrations add columns to both models.
+    staff_accounts = Account.select(Account.id, Account.login, Account.patient).where(
         Account.role.in_(STAFF_ROLES) & Account.staff_member.is_null()
     )
     for account in staff_accounts:
-        patient = account.patient
+        patient = (
+            Patient.select(Patient.id, Patient.first_name, Patient.last_name)
+            .where(Patient.id == account.patient_id)
+            .first()
+        )
         pseudo = patient is not None and patient.last_name == "(personel)"
         member = StaffMember.create(
             first_name=patient.first_name if patient else account.login,
@@ -115,7 +121,7 @@ def _account_roles(database) -> None:
         )
         Account.update(staff_member=member, patient=None).where(Account.id == account.id).execute()
         if pseudo and not Appointment.select().where(Appointment.patient == patient.id).exists():
-            patient.delete_instance()
+            Patient.delete().where(Patient.id == patient.id).execute()
     if sqlite:
         _rewrite_sqlite_table_sql(
             database,
@@ -137,6 +143,39 @@ def _account_roles(database) -> None:
         )
 
 
+def _desk_identity(database) -> None:
+    """The desk: an account's identity check ("autoryzacja") and patients it registered."""
+    _add_columns(
+        database, "account", {"identity_verified_at": Account._meta.fields["identity_verified_at"]}
+    )
+    _add_columns(
+        database, "patient", {"registered_at_desk": Patient._meta.fields["registered_at_desk"]}
+    )
+    _link_converted_doctors()
+
+
+def _link_converted_doctors() -> None:
+    """Migration 6 gave every converted staff account a new, inactive StaffMember, so a
+    doctor's login was not the doctor in the schedule. Link it to the schedule's row when
+    exactly one active staff member without a login has the same first and last name."""
+    taken = Account.select(Account.staff_member).where(Account.staff_member.is_null(False))
+    for account in Account.select().where(Account.role == "doctor"):
+        own = StaffMember.get_by_id(account.staff_member_id)
+        if own.active or own.schedules.exists() or not own.last_name:
+            continue
+        matches = list(
+            StaffMember.select().where(
+                StaffMember.active
+                & (StaffMember.first_name == own.first_name)
+                & (StaffMember.last_name == own.last_name)
+                & StaffMember.id.not_in(taken)
+            )
+        )
+        if len(matches) == 1:
+            Account.update(staff_member=matches[0]).where(Account.id == account.id).execute()
+            own.delete_instance()
+
+
 def _audit_actor_and_specialty_settings(database) -> None:
     """The audit log keeps who acted (login, role) and whose account a staff action touched;
     a specialty gets its own booking limit and can be retired (admin pages)."""
@@ -155,6 +194,7 @@ MIGRATIONS: list[Callable[[object], None]] = [
     _appointment_slots_backfill,
     _outbox_message_id_and_failure,
     _account_roles,
+    _desk_identity,
     _audit_actor_and_specialty_settings,
 ]
 

@@ -29,6 +29,7 @@ from models.base import is_sqlite, utcnow, write_transaction
 from models.booking import Appointment, AppointmentSlot
 from models.clinic import Facility, Service, Slot, Specialty, StaffMember
 from models.patients import Patient
+from services import identity
 from services import service_fit as fit
 from services.rules import ClinicRules, clinic_rules
 from services.slot_search import nearest_free_slots
@@ -396,6 +397,7 @@ def book(
     note = (note or "").strip()
     if len(note) > NOTE_MAX or any(ord(c) < 32 and c not in "\r\n\t" for c in note):
         raise BookingRuleBroken("note")
+    identity.check_may_book(account, now)
     patient = next((p for p in patients_of(account) if p.id == patient_id), None)
     if patient is None:
         raise PatientNotAllowed()

@@ -110,6 +110,54 @@ def _queue_login_taken(to: str, login: str) -> None:
     )
 
 
+def _same(a: str, b: str) -> bool:
+    return " ".join((a or "").split()).casefold() == " ".join((b or "").split()).casefold()
+
+
+def joins_desk_record(holder: Patient, reg: Registration) -> bool:
+    """A login may join a patient the desk registered (a person who phoned) only when the
+    record has no login yet and the form repeats its data: first and last name, birth date
+    and the phone number the desk wrote down. Otherwise the registration ends like any
+    duplicate — the same page, so nobody learns that a record exists."""
+    digits = "".join(c for c in reg.phone or "" if c.isdigit())[-9:]
+    on_file = "".join(c for c in holder.phone or "" if c.isdigit())[-9:]
+    return (
+        holder.registered_at_desk
+        and _same(holder.first_name, reg.first_name)
+        and _same(holder.last_name, reg.last_name)
+        and holder.birth_date == reg.birth_date
+        and len(on_file) == 9
+        and digits == on_file
+    )
+
+
+def _join(
+    holder: Patient, reg: Registration, email: str, password_hash: str, ip: str, now: datetime
+) -> Account:
+    """The new login becomes the desk's record's; the address fills what the desk left out."""
+    Patient.update(
+        street=reg.street,
+        house_number=reg.house_number,
+        flat_number=reg.flat_number,
+        postal_code=reg.postal_code,
+        locality=reg.locality,
+    ).where(Patient.id == holder.id).execute()
+    account = Account.create(
+        patient=holder, login=reg.login, email=email, password_hash=password_hash, created_at=now
+    )
+    for consent in Consent.select().where(Consent.id.in_(list(reg.consent_ids) or [0])):
+        ConsentRecord.create(account=account, consent=consent, granted=True, at=now, ip=ip)
+    _queue_activation(account)
+    audit.record(
+        "register.joined_desk_record",
+        patient_id=holder.id,
+        object_type="account",
+        object_id=account.id,
+        account_id=account.id,
+    )
+    return account
+
+
 def register(reg: Registration, ip: str, now: datetime | None = None) -> Account | None:
     """Create the patient and the inactive account, store consents, queue the activation mail.
 
@@ -127,6 +175,12 @@ def register(reg: Registration, ip: str, now: datetime | None = None) -> Account
                 holder = Patient.get_or_none(Patient.pesel == reg.pesel)
                 if holder is not None:
                     existing = Account.get_or_none(Account.patient == holder)
+                    if (
+                        existing is None
+                        and find_by_login(reg.login) is None
+                        and joins_desk_record(holder, reg)
+                    ):
+                        return _join(holder, reg, email, password_hash, ip, now)
                     if existing is None:
                         log.info("Registration refused: PESEL belongs to a patient without login")
                         audit.record("register.duplicate", patient_id=holder.id, details="pesel")

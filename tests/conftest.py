@@ -121,6 +121,7 @@ def app_config(database_url, tmp_path):
         "MAIL_SERVER": "",
         "MAIL_SYNC": True,
         "BASE_URL": "http://localhost",
+        "DOCUMENTS_DIR": str(tmp_path / "documents"),
         # Staff logins in tests skip the 2FA set-up; tests of the rule switch it on.
         "STAFF_REQUIRE_2FA": False,
     }

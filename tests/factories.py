@@ -150,3 +150,141 @@ def dependant(guardian: Account, with_pesel: bool = True, **kw) -> Patient:
 def guard(guardian: Account, person: Patient) -> Guardianship:
     """Make the account a guardian of an existing patient (a second parent)."""
     return Guardianship.create(guardian=guardian, patient=person)
+
+
+# --- the patient panel's medical sections (issue 12) -------------------------------------
+
+TINY_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def medical_record(app, owner: Patient, doctor: StaffMember, fac: Facility, spec: Specialty):
+    """One of everything the panel shows, for `owner`: a prescription (so a standing
+    medicine), an open order, a done and a planned vaccination, a referral, a completed visit
+    with a recommendation, a PDF and a PNG document, a RODO request. Returns their ids."""
+    from core.demo_medical import tiny_png
+    from models.booking import Appointment
+    from services import data_requests, documents, medical_records, prescriptions
+
+    today = utcnow().date()
+    rx = prescriptions.issue_prescription(
+        owner, doctor, [prescriptions.OrderLine("Metformax 500 mg, 60 tabl.", 2)]
+    )
+    order = prescriptions.order_prescription(
+        None, owner, doctor.id, [prescriptions.OrderLine("Bisocard 5 mg, 30 tabl.", 1)]
+    )
+    done = medical_records.record_vaccination(
+        owner, "Szczepionka przeciw grypie", today - timedelta(days=40), dose="1/1", facility=fac
+    )
+    planned = medical_records.record_vaccination(
+        owner,
+        "Szczepionka przeciw kleszczowemu zapaleniu mózgu",
+        today + timedelta(days=20),
+        dose="2/3",
+        status="planned",
+        facility=fac,
+    )
+    referral = medical_records.issue_referral(owner, doctor, spec.name, specialty=spec)
+    visit_slot = slot(doctor, fac, utcnow() - timedelta(days=10), specialty=spec)
+    visit = Appointment.create(
+        slot=visit_slot, patient=owner, service=service(spec, name="Porada kontrolna")
+    )
+    medical_records.complete_visit(visit, doctor, ["Kontrola ciśnienia codziennie rano."])
+    store = app.config["DOCUMENTS_DIR"]
+    pdf = documents.share_document(owner, "Wynik morfologii", "result", TINY_PDF, "morf.pdf", store)
+    png = documents.share_document(owner, "Zdjęcie RTG", "imaging", tiny_png(), "rtg.png", store)
+    request = data_requests.submit_request(None, owner, "information", "Proszę o informację.")
+    return {
+        "prescription": rx.id,
+        "order": order.id,
+        "vaccination_done": done.id,
+        "vaccination_planned": planned.id,
+        "referral": referral.id,
+        "visit": visit.id,
+        "pdf": pdf.id,
+        "png": png.id,
+        "request": request.id,
+    }
+
+
+def staff_account(role: str, member: StaffMember | None = None, login: str | None = None):
+    """An activated staff login (registrar, doctor, admin); a doctor's is `member`."""
+    from services.staff_accounts import create_staff_account
+
+    login = login or f"{role}{next(_seq)}"
+    return create_staff_account(login, f"{login}@example.com", PASSWORD, role, staff_member=member)
+
+
+def desk_clinic(days_ahead: int = 3) -> dict:
+    """A doctor with a weekly schedule and a morning of slots `days_ahead` from now, a patient
+    with an account and a booked visit, and a login for every staff role."""
+    fac = facility(name="Przychodnia Centrum", phone="+48 22 100 20 30")
+    spec = specialty(name=f"Interna {next(_seq)}")
+    svc = service(spec, name="Porada internistyczna")
+    doctor = staff(spec, fac, first_name="Adam", last_name=f"Doktorski{next(_seq)}")
+    day = (utcnow() + timedelta(days=days_ahead)).replace(hour=8, minute=0, second=0, microsecond=0)
+    sched = schedule(doctor, fac, services=[svc], weekday=day.weekday(), start_time=time(8))
+    slots = [
+        slot(doctor, fac, starts_at=day + timedelta(minutes=15 * k), schedule=sched, specialty=spec)
+        for k in range(8)
+    ]
+    person = patient(phone="600 100 200")
+    owner = account(patient=person)
+    from models.booking import Appointment, AppointmentSlot
+
+    visit = Appointment.create(
+        slot=slots[0], active_slot=slots[0], patient=person, service=svc, booked_by=owner
+    )
+    AppointmentSlot.create(appointment=visit, slot=slots[0], active_slot=slots[0])
+    Slot.update(booked=True).where(Slot.id == slots[0].id).execute()
+    return {
+        "facility": fac,
+        "specialty": spec,
+        "service": svc,
+        "doctor": doctor,
+        "schedule": sched,
+        "slots": slots,
+        "patient": person,
+        "account": owner,
+        "visit": visit,
+        "registrar": staff_account("registrar"),
+        "admin": staff_account("admin"),
+        "doctor_account": staff_account("doctor", member=doctor),
+    }
+
+
+def doctor_day() -> dict:
+    """desk_clinic with the visit already started (an hour ago) so the doctor can close it,
+    a second doctor with a login and a visit of their own, an open prescription order of the
+    patient to the first doctor and a RODO request. For the doctor's pages and the queues."""
+    from models.booking import Appointment
+    from services import data_requests
+    from services import prescriptions as rx
+
+    world = desk_clinic()
+    started = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)
+    Slot.update(starts_at=started, ends_at=started + timedelta(minutes=15)).where(
+        Slot.id == world["slots"][0].id
+    ).execute()
+    Appointment.update(note="Boli mnie głowa", referral_code="1234").where(
+        Appointment.id == world["visit"].id
+    ).execute()
+    other = staff(world["specialty"], world["facility"], last_name=f"Drugi{next(_seq)}")
+    other_slot = slot(other, world["facility"], starts_at=started, specialty=world["specialty"])
+    other_visit = Appointment.create(
+        slot=other_slot, patient=world["patient"], service=world["service"]
+    )
+    world["other_doctor"] = other
+    world["other_doctor_account"] = staff_account("doctor", member=other)
+    world["other_visit"] = other_visit
+    world["order"] = rx.order_prescription(
+        world["account"], world["patient"], world["doctor"].id, [rx.OrderLine("Bisocard 5 mg", 1)]
+    )
+    world["request"] = data_requests.submit_request(
+        world["account"], world["patient"], "information", "Jakie dane przetwarzacie?"
+    )
+    return world

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("panel", __name__)
 
-from . import views, visit_calendar  # noqa: E402,F401
+from . import documents, medical, prescriptions, requests, views, visit_calendar  # noqa: E402,F401

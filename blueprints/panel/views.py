@@ -24,7 +24,7 @@ from models.base import utcnow
 from models.booking import Appointment
 from models.clinic import Facility, Service, Slot, StaffMember
 from models.patients import Patient
-from services import booking
+from services import booking, identity
 from services.rules import ClinicRules, clinic_rules
 from services.slot_search import SearchQuery, attach_related, parse_query
 
@@ -123,7 +123,13 @@ def index():
     upcoming = [a for a in _visits(account) if a.status == "booked" and a.slot.starts_at > now]
     upcoming.reverse()
     audit.read("panel", active_patient().id)
-    return render("panel/index.html", account=account, next_visit=upcoming[0] if upcoming else None)
+    refusal = identity.booking_refusal(account, now)
+    return render(
+        "panel/index.html",
+        account=account,
+        next_visit=upcoming[0] if upcoming else None,
+        not_verified=refusal.message if refusal else "",
+    )
 
 
 @bp.route("/reservations")

@@ -24,7 +24,7 @@ from models.accounts import Account
 from models.base import utcnow
 from models.booking import Appointment
 from models.clinic import Facility, Slot, Specialty, StaffMember
-from services import booking
+from services import booking, identity
 from services import service_fit as fit
 from services.rules import clinic_rules
 
@@ -156,6 +156,7 @@ def reserve(slot_id: int):
     except booking.SlotNotFound:
         abort(404)
     account = _me()
+    identity.check_may_book(account)
     patients = booking.patients_of(account)
     services = _offered(slot, patients)
     asked_service = request.values.get("service", "")
@@ -199,6 +200,9 @@ def reserve(slot_id: int):
         form.patient.data = on_screen.id if on_screen is not None else account.patient_id
         if chosen is not None:
             form.service.data = chosen
+        carried = fit.normalise_referral_code(request.args.get("referral_code", "")[:60])
+        if fit.referral_code_valid(carried):  # from the panel's referral, via the search
+            form.referral_code.data = carried
         return _page(form, slot, services)
 
     if not form.validate_on_submit():

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from core.htmx import is_htmx_fragment_request, render
 from core.timeutil import local_today, to_local
 from models.base import utcnow
+from services import service_fit as fit
 from services.rules import clinic_rules
 from services.slot_search import (
     COUNT_CAP,
@@ -105,6 +106,13 @@ def search_response(
 @bp.get("/slots")
 def search():
     query, errors = parse_query(request.args, local_today())
+    # a search opened from the panel's referral keeps its code up to the booking step
+    code = fit.normalise_referral_code(request.args.get("referral_code", "")[:60])
+    carry = {"referral_code": code} if fit.referral_code_valid(code) else {}
     return search_response(
-        TEMPLATE, query, errors, lambda params: url_for("slots.search", **params)
+        TEMPLATE,
+        query,
+        errors,
+        lambda params: url_for("slots.search", **params, **carry),
+        referral_code=carry.get("referral_code", ""),
     )

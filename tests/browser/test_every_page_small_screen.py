@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from core.timeutil import to_local
 from core.tokens import make_token
 from core.totp import new_secret
 from models.accounts import Account, Consent, ConsentRecord, IpBlock
@@ -34,7 +35,14 @@ DESKTOP = {"width": 1280, "height": 800}
 # GET routes that are not pages a person opens: files, the language/cookie form targets.
 # Not pages: static files and the visit's .ics download (a file, tested over HTTP).
 # The audit log export is a CSV download (tests/http/test_admin_records.py).
-NOT_PAGES = {"static", "panel.reservation_calendar", "admin.audit_csv"}
+# The panel's document download is a file; "book from a referral" redirects to /slots.
+NOT_PAGES = {
+    "static",
+    "panel.reservation_calendar",
+    "admin.audit_csv",
+    "panel.document_download",
+    "panel.book_from_referral",
+}
 
 _MEASURE = """() => {
   const doc = document.scrollingElement || document.documentElement;
@@ -122,6 +130,7 @@ def site(ctx):
     past = Appointment.create(
         slot=past_slot, patient=patient, service=service, booked_by=ewa, status="cancelled"
     )
+    records = f.medical_record(ctx, patient, doctor, fac, spec)
     baby = f.dependant(ewa, with_pesel=False, first_name="Zuzanna", last_name="Nowakowska")
     inactive = f.account(login="nowy", activated=False)
     f.account(login="dwuetapowy", totp_secret=new_secret())
@@ -134,13 +143,19 @@ def site(ctx):
     odnowa = f.account(login="odnowa")
     ConsentRecord.create(account=odnowa, consent=renewed.id - 1, granted=True)
     IpBlock.create(ip="203.0.113.7", failures=31, blocked_until=utcnow() + timedelta(minutes=30))
+    back_office = _back_office(doctor, fac, spec, service, patient, ewa, sched)
     return {
+        **back_office,
         "facility": fac.id,
         "specialty": spec.id,
         "service": service.id,
         "doctor": doctor.id,
         "ewa": ewa,
         "dependant": baby.id,
+        "records": records,
+        "patient": patient.id,
+        "schedule": sched.id,
+        "day": to_local(start).date().isoformat(),
         "slot": slots[1].id,
         "upcoming": upcoming.id,
         "past": past.id,
@@ -151,6 +166,34 @@ def site(ctx):
             {"a": ewa.id, "e": "ewa.nowa@example.com"},
             bound_to=_email_binding(Account.get_by_id(ewa.id)),
         ),
+    }
+
+
+def _back_office(doctor, fac, spec, service, patient, ewa, sched) -> dict:
+    """The doctor's visits (one started and completed, one booked) with an order and a RODO
+    request: the doctor's visit page and the desk's queues (issue 13)."""
+    from services import data_requests, medical_records
+    from services import prescriptions as rx
+
+    create_staff_account(
+        "lekarka", "lekarka@example.com", f.PASSWORD, "doctor", staff_member=doctor
+    )
+    create_staff_account("rejestratorka", "rejestratorka@example.com", f.PASSWORD, "registrar")
+    began = utcnow().replace(second=0, microsecond=0) - timedelta(hours=2)
+    done_slot = f.slot(doctor, fac, began, specialty=spec, schedule=sched)
+    done = Appointment.create(slot=done_slot, patient=patient, service=service, booked_by=ewa)
+    medical_records.complete_visit(done, doctor, ["Kontrola ciśnienia codziennie rano."])
+    now_slot = f.slot(doctor, fac, began + timedelta(hours=1), specialty=spec, schedule=sched)
+    booked = Appointment.create(
+        slot=now_slot, active_slot=now_slot, patient=patient, service=service, booked_by=ewa
+    )
+    order = rx.order_prescription(ewa, patient, doctor.id, [rx.OrderLine("Bisocard 5 mg", 1)])
+    request = data_requests.submit_request(ewa, patient, "information", "Jakie dane macie?")
+    return {
+        "visit_done": done.id,
+        "visit_booked": booked.id,
+        "order": order.id,
+        "data_request": request.id,
     }
 
 
@@ -183,6 +226,17 @@ def _patient_pages(site) -> list[str]:
         f"/panel/reservations/{site['past']}",
         f"/panel/reservations/{visit}/cancel",
         f"/panel/reservations/{visit}/change",
+        "/panel/prescriptions",
+        "/panel/prescriptions/order",
+        "/panel/vaccinations",
+        "/panel/vaccinations?date_from=2026-02-31",
+        "/panel/referrals",
+        "/panel/recommendations",
+        "/panel/documents",
+        f"/panel/documents/{site['records']['pdf']}",
+        f"/panel/documents/{site['records']['png']}",
+        "/panel/requests",
+        "/panel/requests/new",
         "/account",
         "/account/data",
         "/account/email",
@@ -215,6 +269,30 @@ def _admin_pages(site) -> list[str]:
         "/admin/localities",
         "/admin/ip-blocks",
         "/admin/audit",
+    ]
+
+
+def _desk_pages(site) -> list[str]:
+    patient, visit, day = site["patient"], site["upcoming"], site["day"]
+    return [
+        "/staff/",
+        f"/staff/?date={day}",
+        f"/staff/?date={day}&view=week",
+        "/staff/schedules",
+        "/staff/schedules/new",
+        f"/staff/schedules/{site['schedule']}",
+        "/staff/exceptions/new",
+        "/staff/slots/generate",
+        f"/staff/slots/generate?date_from={day}&date_to={day}",
+        "/staff/visits/affected",
+        "/staff/patients",
+        "/staff/patients?q=Ewa",
+        "/staff/patients/new",
+        f"/staff/patients/{patient}",
+        f"/staff/patients/{patient}/book",
+        f"/staff/patients/{patient}/book/{site['slot']}",
+        f"/staff/visits/{visit}/cancel",
+        f"/staff/visits/{visit}/change",
     ]
 
 
@@ -271,7 +349,28 @@ def test_every_page_fits_the_screen_with_big_enough_targets(app, page, site, vie
     page.context.clear_cookies()
     _log_in(page, "kierownik")
     expect(page.get_by_role("button", name="Wyloguj")).to_be_visible()
-    for path in _admin_pages(site):
+    for path in (*_admin_pages(site), *_desk_pages(site)):
+        visit(path)
+
+    # the doctor's visit page and the desk's queues (issue 13)
+    page.context.clear_cookies()
+    _log_in(page, "lekarka")
+    expect(page.get_by_role("button", name="Wyloguj")).to_be_visible()
+    for path in (
+        f"/staff/visits/{site['visit_done']}",
+        f"/staff/visits/{site['visit_booked']}",
+        "/staff/prescription-orders",
+        f"/staff/prescription-orders/{site['order']}",
+    ):
+        visit(path)
+    page.context.clear_cookies()
+    _log_in(page, "rejestratorka")
+    expect(page.get_by_role("button", name="Wyloguj")).to_be_visible()
+    for path in (
+        "/staff/prescription-orders?show=all",
+        "/staff/requests",
+        f"/staff/requests/{site['data_request']}",
+    ):
         visit(path)
 
     page.context.clear_cookies()

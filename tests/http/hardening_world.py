@@ -72,7 +72,12 @@ def build_world(app) -> dict:
             {"a": patient.id, "e": "ewa.nowy@example.com"},
             bound_to=account_service._email_binding(Account.get_by_id(patient.id)),
         )
+        records = factories.medical_record(app, patient.patient, member, fac, spec)
         world = {
+            "document": records["pdf"],
+            "order": records["order"],
+            "data_request": records["request"],
+            "referral": records["referral"],
             "patient": patient.id,
             "stranger": stranger.id,
             "inactive": inactive.id,
@@ -92,8 +97,13 @@ def build_world(app) -> dict:
 
 _ARGUMENTS = {
     "appointment_id": "appointment",
+    "visit_id": "appointment",  # the doctor's visit page (a patient gets 404 there)
     "slot_id": "free_slot",
     "consent_id": "consent",
+    "document_id": "document",
+    "order_id": "order",
+    "request_id": "data_request",
+    "referral_id": "referral",
     "object_id": "service",  # admin catalogue rows (facility, specialty, service, staff): id 1
     "code": "consent_code",
 }

@@ -63,3 +63,49 @@ def test_demo_family_shares_a_newborn_without_pesel_and_a_10_year_old(ctx):
     assert ages == [0, 9] or ages == [0, 10]
     assert sorted(kid.pesel is None for kid in kids) == [False, True]  # the newborn has none
     assert all(standalone_refusal(a.patient) is None for a in parents)
+
+
+def test_demo_fills_every_panel_section_for_the_demo_patients_and_a_dependant(ctx):
+    from pathlib import Path
+
+    from models.accounts import Account, Guardianship
+    from models.medical import (
+        DataRequest,
+        Document,
+        Prescription,
+        PrescriptionOrder,
+        Recommendation,
+        Referral,
+        Vaccination,
+    )
+    from services.documents import read_document
+
+    seed_demo(weeks=1)
+    anna = Account.get(Account.login == "anna.demo")
+    child = Guardianship.get(Guardianship.guardian == anna.id).patient
+    for person in (anna.patient, child):
+        for model in (
+            Prescription,
+            PrescriptionOrder,
+            Vaccination,
+            Referral,
+            Recommendation,
+            Document,
+            DataRequest,
+        ):
+            assert model.select().where(model.patient == person.id).count() > 0, model
+        statuses = {
+            o.status
+            for o in PrescriptionOrder.select().where(PrescriptionOrder.patient == person.id)
+        }
+        assert statuses == {"submitted", "rejected"}
+        assert (
+            Vaccination.select()
+            .where((Vaccination.patient == person.id) & (Vaccination.status == "planned"))
+            .exists()
+        )
+    store = ctx.config["DOCUMENTS_DIR"]
+    for document in Document.select():
+        content = read_document(document, store)  # the checksum matches
+        assert content[:4] in (b"%PDF", b"\x89PNG")
+    assert Path(store).is_dir()

@@ -1,0 +1,137 @@
+"""Every desk route tried anonymously, as a patient, a doctor, a registrar and an admin:
+a visitor is sent to log in, a patient gets 404 (the staff side does not exist for them),
+a doctor sees the agenda and gets 403 on the desk's pages, registrar and admin get through
+(ASVS V4.1.1, V4.1.3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.timeutil import to_local
+from models.base import db
+from tests import factories
+from tests.conftest import csrf_token
+
+AGENDA = ["/staff/", "/staff/?view=week"]
+
+
+def _desk_gets(world) -> list[str]:
+    p, s, v = world["patient"].id, world["slots"][2].id, world["visit"].id
+    return [
+        "/staff/schedules",
+        "/staff/schedules/new",
+        f"/staff/schedules/{world['schedule'].id}",
+        "/staff/exceptions/new",
+        "/staff/slots/generate",
+        "/staff/visits/affected",
+        "/staff/patients",
+        "/staff/patients?q=Ewa",
+        "/staff/patients/new",
+        f"/staff/patients/{p}",
+        f"/staff/patients/{p}/book",
+        f"/staff/patients/{p}/book/{s}",
+        f"/staff/visits/{v}/cancel",
+        f"/staff/visits/{v}/change",
+    ]
+
+
+def _desk_posts(world) -> list[str]:
+    p, s, v = world["patient"].id, world["slots"][3].id, world["visit"].id
+    return [
+        "/staff/schedules/new",
+        f"/staff/schedules/{world['schedule'].id}",
+        "/staff/exceptions/new",
+        "/staff/slots/generate",
+        f"/staff/slots/{s}/block",
+        f"/staff/slots/{s}/free",
+        "/staff/visits/affected",
+        "/staff/patients/new",
+        f"/staff/patients/{p}/account/remind_login",
+        f"/staff/patients/{p}/book/{s}",
+        f"/staff/visits/{v}/cancel",
+        f"/staff/visits/{v}/change",
+    ]
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        made = factories.desk_clinic()
+        db.close()
+    return made
+
+
+def _log_in(client, login: str) -> None:
+    response = client.post(
+        "/login",
+        data={
+            "login": login,
+            "password": factories.PASSWORD,
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
+    assert response.status_code == 303, response.status_code
+
+
+def test_a_visitor_is_sent_to_log_in_from_every_staff_page(client, world):
+    for path in AGENDA + _desk_gets(world):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert "/login?next=" in response.headers["Location"], path
+    token = csrf_token(client, "/login")
+    for path in _desk_posts(world):
+        response = client.post(path, data={"csrf_token": token})
+        assert response.status_code in (302, 303) and "/login" in response.headers["Location"], path
+
+
+def test_a_patient_gets_404_on_every_staff_page(client, world):
+    _log_in(client, world["account"].login)
+    token = csrf_token(client, "/panel")
+    for path in AGENDA + _desk_gets(world):
+        assert client.get(path).status_code == 404, path
+    for path in _desk_posts(world):
+        assert client.post(path, data={"csrf_token": token}).status_code == 404, path
+
+
+def test_a_doctor_sees_the_agenda_and_gets_403_on_the_desk(client, world):
+    _log_in(client, world["doctor_account"].login)
+    for path in AGENDA:
+        assert client.get(path).status_code == 200, path
+    token = csrf_token(client, "/staff/")
+    for path in _desk_gets(world):
+        assert client.get(path).status_code == 403, path
+    for path in _desk_posts(world):
+        assert client.post(path, data={"csrf_token": token}).status_code == 403, path
+
+
+@pytest.mark.parametrize("role", ["registrar", "admin"])
+def test_registrar_and_admin_open_every_desk_page(client, world, role):
+    _log_in(client, world[role].login)
+    for path in AGENDA + _desk_gets(world):
+        assert client.get(path).status_code == 200, path
+    token = csrf_token(client, "/staff/")
+    for path in _desk_posts(world):
+        status = client.post(path, data={"csrf_token": token}).status_code
+        assert status in (303, 409, 422), (path, status)
+
+
+def _table(response) -> str:
+    page = response.get_data(as_text=True)
+    return page[page.index('<table class="agenda">') :]
+
+
+def test_the_doctors_agenda_shows_their_own_day_by_default(client, world):
+    other = None
+    with client.application.app_context():
+        db.connect(reuse_if_open=True)
+        other = factories.staff(last_name="Innylekarz")
+        factories.slot(other, world["facility"], starts_at=world["slots"][0].starts_at)
+        db.close()
+    _log_in(client, world["doctor_account"].login)
+    day = to_local(world["slots"][0].starts_at).date().isoformat()
+    page = _table(client.get(f"/staff/?date={day}"))
+    assert world["doctor"].last_name in page and "Innylekarz" not in page
+    assert world["patient"].last_name in page
+    everyone = _table(client.get(f"/staff/?date={day}&staff="))
+    assert "Innylekarz" in everyone
