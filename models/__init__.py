@@ -6,6 +6,7 @@ from .accounts import ACCOUNT_MODELS
 from .audit import AUDIT_MODELS
 from .base import db
 from .booking import BOOKING_MODELS
+from .catalogue import CatalogueVersion
 from .clinic import CLINIC_MODELS
 from .mail import MAIL_MODELS
 from .meta import SchemaVersion
@@ -19,6 +20,7 @@ ALL_MODELS = [
     *BOOKING_MODELS,
     *MAIL_MODELS,
     *AUDIT_MODELS,
+    CatalogueVersion,
 ]
 
 __all__ = ["ALL_MODELS", "db"]

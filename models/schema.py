@@ -11,6 +11,7 @@ from . import ALL_MODELS
 from .accounts import ACCOUNT_OWNER_CHECK, STAFF_ROLES, Account
 from .base import db, is_sqlite
 from .booking import Appointment, AppointmentSlot
+from .catalogue import install_triggers
 from .clinic import StaffMember
 from .mail import OutboxMessage
 from .meta import SchemaVersion
@@ -136,6 +137,11 @@ def _account_roles(database) -> None:
         )
 
 
+def _catalogue_version(database) -> None:
+    """The catalogue version row and the triggers that bump it (models/catalogue.py)."""
+    install_triggers(database)
+
+
 # Each later change appends a function; its position (1-based) is the version it brings.
 # A migration receives the database and uses playhouse.migrate for ALTERs.
 MIGRATIONS: list[Callable[[object], None]] = [
@@ -144,6 +150,7 @@ MIGRATIONS: list[Callable[[object], None]] = [
     _appointment_slots_backfill,
     _outbox_message_id_and_failure,
     _account_roles,
+    _catalogue_version,
 ]
 
 BASE_VERSION = 1
@@ -164,6 +171,7 @@ def init_schema() -> tuple[int, int]:
         if before == 0:
             # A fresh database: create_tables already made the newest schema.
             target = BASE_VERSION + len(MIGRATIONS)
+            install_triggers(db)
             SchemaVersion.create(version=target)
             return before, target
         for number, migration in enumerate(MIGRATIONS, start=BASE_VERSION + 1):
