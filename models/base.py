@@ -32,7 +32,20 @@ class BaseModel(peewee.Model):
 def make_database(url: str) -> peewee.Database:
     """Open the database named by a URL; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
-        database = connect_url(url, pragmas=SQLITE_PRAGMAS, timeout=10)
+        # A pool here too: opening a SQLite connection and setting its pragmas cost more
+        # than the three queries of a search page. A pooled connection serves one thread
+        # at a time, so sqlite3's same-thread check is not needed.
+        scheme, rest = url.split("://", 1)
+        if "+pool" not in scheme:
+            scheme = "sqlite+pool"
+        database = connect_url(
+            f"{scheme}://{rest}",
+            pragmas=SQLITE_PRAGMAS,
+            timeout=10,
+            max_connections=32,
+            stale_timeout=300,
+            check_same_thread=False,
+        )
     else:
         # A pool: closing a request's connection returns it instead of paying a new
         # PostgreSQL connection (several ms) on every request.
