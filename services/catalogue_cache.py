@@ -19,11 +19,12 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import current_app, has_app_context, has_request_context, request
 
-from models.base import db
+from models.base import db, write_transaction
 from models.catalogue import bump_version, install_triggers, read_version, triggers_installed
 from models.clinic import (
     Facility,
@@ -154,6 +155,7 @@ class _Holder:
         self.catalogue: Catalogue | None = None
         self.triggers_checked = False
         self.triggers_ok = False
+        self.retry_at = 0.0
 
 
 def _holder() -> _Holder | None:
@@ -164,20 +166,24 @@ def _holder() -> _Holder | None:
 
 def _ensure_triggers(holder: _Holder) -> bool:
     """A database made by plain create_tables (tests, benches) gets its triggers here, once
-    per process. Without them (no right to create them) nothing is cached."""
+    per process. Without them (no right to create them, or the write lock not got) nothing
+    is cached, and the install is tried again a minute later."""
     if holder.triggers_checked:
         return holder.triggers_ok
+    if time.monotonic() < holder.retry_at:
+        return False
     with holder.lock:
         if not holder.triggers_checked:
             try:
                 if not triggers_installed(db):
-                    with db.atomic():
+                    with write_transaction():  # SQLite: wait for the write lock, not fail
                         install_triggers(db)
-                holder.triggers_ok = True
+                holder.triggers_ok = holder.triggers_checked = True
             except Exception as error:  # noqa: BLE001 - any failure means "do not cache"
+                # not cached for now; a request a minute from now tries again
                 log.warning("catalogue triggers missing (%s): the catalogue is not cached", error)
-                holder.triggers_ok = False
-            holder.triggers_checked = True
+                holder.retry_at = time.monotonic() + 60
+                return False
     return holder.triggers_ok
 
 

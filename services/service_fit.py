@@ -13,12 +13,13 @@ which depends on whom the visit is for and is checked when booking).
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from datetime import date
 
 from core.timeutil import to_local
-from models.clinic import ScheduleService, Service, Slot
+from models.clinic import Service, Slot
 from models.patients import Patient
 
 MAX_RUN = 8  # a service needing more consecutive slots than this is not offered online
@@ -102,15 +103,22 @@ def consecutive_run(slot: Slot, count: int) -> list[Slot] | None:
 
 
 def schedule_services(slot: Slot) -> list[Service]:
-    """The active services linked to the slot's schedule, by name."""
+    """The active services linked to the slot's schedule, by name (from the cached
+    catalogue: no query)."""
+    from services.catalogue_cache import catalogue  # the catalogue uses this module's rule
+
     if slot.schedule_id is None:
         return []
-    return list(
-        Service.select()
-        .join(ScheduleService)
-        .where((ScheduleService.schedule == slot.schedule_id) & (Service.active == True))  # noqa: E712
-        .order_by(Service.name, Service.id)
-    )
+    offered = catalogue().schedule_services.get(slot.schedule_id, [])
+    return [_own_copy(service) for service in offered if service.active]
+
+
+def _own_copy(service: Service) -> Service:
+    """The caller's own copy of a shared catalogue row (`fitting_services` sets `run`)."""
+    mine = copy.copy(service)
+    mine.__data__ = dict(service.__data__)
+    mine._dirty = set()
+    return mine
 
 
 def fitting_services(slot: Slot, patient: Patient | None = None) -> list[Service]:
