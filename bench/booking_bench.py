@@ -210,6 +210,23 @@ def wait_for(base: str) -> None:
     raise RuntimeError(f"{base} does not answer")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (the gunicorn workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            todo += [
+                int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            ]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
@@ -360,7 +377,16 @@ def run(url: str, threads: int, bookings: int, staff: int, days: int, workers: i
             patients.append(patient)
         # the contended round uses the latest slots, the distinct round the earliest
         rounds = max(5, bookings // (threads * 4))
+        cpu0, client0 = tree_cpu_seconds(server.pid), time.process_time()
         run_distinct(patients, slot_ids, bookings)
+        cpu1, client1 = tree_cpu_seconds(server.pid), time.process_time()
+        per_booking = (cpu1 - cpu0) * 1000 / bookings
+        client_ms = (client1 - client0) * 1000 / bookings
+        cores = os.cpu_count() or 1
+        print(
+            f"           server CPU per booking: {per_booking:.1f} ms (client {client_ms:.1f} ms):"
+            f" {cores} idle cores would serve at most {cores * 1000 / per_booking:.0f}/s"
+        )
         run_contended(patients, slot_ids[::-1], rounds)
         with app.app_context():
             from models.base import db
