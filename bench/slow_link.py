@@ -117,6 +117,12 @@ def walk(browser, base: str, js: bool, login: str, specialty: str, kbit: int, rt
         counted["requests"] += 1
 
     cdp.on("Network.requestServedFromCache", lambda e: from_cache.add(e["requestId"]))
+
+    def received(event) -> None:
+        if event["response"].get("fromDiskCache") or event["response"].get("fromPrefetchCache"):
+            from_cache.add(event["requestId"])
+
+    cdp.on("Network.responseReceived", received)
     cdp.on("Network.loadingFinished", finished)
     if os.environ.get("SLOW_LINK_TRACE"):
         cdp.on(
