@@ -12,7 +12,7 @@ from dotenv import load_dotenv
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import audit, filters, input_guard, logredact
+from core import assets, audit, compression, filters, input_guard, logredact
 from core.config import ConfigError, load_config
 from core.errors import install_error_pages
 from core.extensions import babel, csrf, limiter, login_manager, select_locale
@@ -90,6 +90,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     _open_database(app)
+    # first: after_request functions run last-registered first, so this one runs last
+    compression.install(app)
+    assets.install(app)
 
     @app.before_request
     def _connect() -> None:

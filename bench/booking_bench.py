@@ -35,6 +35,8 @@ from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 
+import peewee as pw
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("WIZYTA_ENV", "development")
@@ -168,6 +170,63 @@ def serve(url: str, days: int, port_queue) -> None:
     server.serve_forever()
 
 
+def serve_gunicorn(url: str, days: int, workers: int, port: int) -> None:
+    """The app under gunicorn (sync workers), as in production; runs in its own process."""
+    import logging
+
+    from gunicorn.app.base import BaseApplication
+
+    class Bench(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"127.0.0.1:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "sync")
+            self.cfg.set("loglevel", "warning")
+            self.cfg.set("backlog", 256)
+
+        def load(self):
+            app = make_app(url, days)
+            logging.getLogger("wizyta").setLevel(logging.WARNING)
+            return app
+
+    Bench().run()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(base: str) -> None:
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(base + "/", timeout=5):
+                return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.1)
+    raise RuntimeError(f"{base} does not answer")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (the gunicorn workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            todo += [
+                int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            ]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
@@ -274,7 +333,7 @@ def run_contended(patients: list[Patient], slot_ids: list[int], rounds: int) -> 
     print(f"           {wins} winners for {rounds} slots (must be equal), {errors} 5xx (must be 0)")
 
 
-def run(url: str, threads: int, bookings: int, staff: int, days: int) -> None:
+def run(url: str, threads: int, bookings: int, staff: int, days: int, workers: int) -> None:
     from models.accounts import Account
 
     sqlite = url.startswith("sqlite")
@@ -284,16 +343,26 @@ def run(url: str, threads: int, bookings: int, staff: int, days: int) -> None:
         ensure_pg_database(url)
     t0 = time.perf_counter()
     slot_ids = build(url, staff, days, threads)
+    served = f"gunicorn, {workers} sync workers" if workers else "werkzeug, threaded"
     print(
         f"\n== {'SQLite' if sqlite else 'PostgreSQL'}: {len(slot_ids)} slots, {threads} client "
-        f"threads (built in {time.perf_counter() - t0:.1f} s)"
+        f"threads, {served} (built in {time.perf_counter() - t0:.1f} s); "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     context = multiprocessing.get_context("fork")
     ports = context.Queue()
-    server = context.Process(target=serve, args=(url, days, ports), daemon=True)
+    if workers:
+        port = free_port()
+        server = context.Process(target=serve_gunicorn, args=(url, days, workers, port))
+    else:
+        server = context.Process(target=serve, args=(url, days, ports), daemon=True)
     server.start()
     try:
-        base = f"http://127.0.0.1:{ports.get(timeout=60)}"
+        if workers:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(base)
+        else:
+            base = f"http://127.0.0.1:{ports.get(timeout=60)}"
         app = make_app(url, days)
         with app.app_context():
             from models.base import db
@@ -308,8 +377,28 @@ def run(url: str, threads: int, bookings: int, staff: int, days: int) -> None:
             patients.append(patient)
         # the contended round uses the latest slots, the distinct round the earliest
         rounds = max(5, bookings // (threads * 4))
+        cpu0, client0 = tree_cpu_seconds(server.pid), time.process_time()
         run_distinct(patients, slot_ids, bookings)
+        cpu1, client1 = tree_cpu_seconds(server.pid), time.process_time()
+        per_booking = (cpu1 - cpu0) * 1000 / bookings
+        client_ms = (client1 - client0) * 1000 / bookings
+        cores = os.cpu_count() or 1
+        print(
+            f"           server CPU per booking: {per_booking:.1f} ms (client {client_ms:.1f} ms):"
+            f" {cores} idle cores would serve at most {cores * 1000 / per_booking:.0f}/s"
+        )
         run_contended(patients, slot_ids[::-1], rounds)
+        with app.app_context():
+            from models.base import db
+            from models.booking import AppointmentSlot
+
+            db.connect(reuse_if_open=True)
+            held = AppointmentSlot.select().where(AppointmentSlot.active_slot.is_null(False))
+            doubles = held.group_by(AppointmentSlot.active_slot).having(
+                pw.fn.COUNT(AppointmentSlot.id) > 1
+            )
+            print(f"           double bookings in the database: {doubles.count()} (must be 0)")
+            db.close()
     finally:
         server.terminate()
         server.join(timeout=10)
@@ -322,12 +411,15 @@ def main() -> None:
     parser.add_argument("--staff", type=int, default=20)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument(
+        "--gunicorn", type=int, default=0, metavar="N", help="serve with gunicorn, N workers"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: 4 threads, 60 bookings")
     args = parser.parse_args()
     if args.quick:
         args.threads, args.bookings, args.staff, args.days = 4, 60, 2, 10
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/booking-bench.sqlite3"
-    run(url, args.threads, args.bookings, args.staff, args.days)
+    run(url, args.threads, args.bookings, args.staff, args.days, args.gunicorn)
     print(f"(measured {datetime.now():%Y-%m-%d %H:%M}, client and server on one machine)")
 
 

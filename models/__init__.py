@@ -7,6 +7,7 @@ from .audit import AUDIT_MODELS
 from .back_office import BACK_OFFICE_MODELS
 from .base import db
 from .booking import BOOKING_MODELS
+from .catalogue import CatalogueVersion
 from .clinic import CLINIC_MODELS
 from .mail import MAIL_MODELS
 from .medical import MEDICAL_MODELS
@@ -25,6 +26,7 @@ ALL_MODELS = [
     *MEDICAL_MODELS,
     *SETTINGS_MODELS,
     *BACK_OFFICE_MODELS,
+    CatalogueVersion,
 ]
 
 __all__ = ["ALL_MODELS", "db"]

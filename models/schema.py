@@ -12,6 +12,7 @@ from .accounts import ACCOUNT_OWNER_CHECK, STAFF_ROLES, Account
 from .audit import AuditEvent
 from .base import db, is_sqlite
 from .booking import Appointment, AppointmentSlot
+from .catalogue import install_triggers
 from .clinic import Specialty, StaffMember
 from .mail import OutboxMessage
 from .meta import SchemaVersion
@@ -186,6 +187,11 @@ def _audit_actor_and_specialty_settings(database) -> None:
     _add_columns(database, "specialty", {n: specialty[n] for n in ("booking_limit", "active")})
 
 
+def _catalogue_version(database) -> None:
+    """The catalogue version row and the triggers that bump it (models/catalogue.py)."""
+    install_triggers(database)
+
+
 # Each later change appends a function; its position (1-based) is the version it brings.
 # A migration receives the database and uses playhouse.migrate for ALTERs.
 MIGRATIONS: list[Callable[[object], None]] = [
@@ -196,6 +202,7 @@ MIGRATIONS: list[Callable[[object], None]] = [
     _account_roles,
     _desk_identity,
     _audit_actor_and_specialty_settings,
+    _catalogue_version,
 ]
 
 BASE_VERSION = 1
@@ -216,6 +223,7 @@ def init_schema() -> tuple[int, int]:
         if before == 0:
             # A fresh database: create_tables already made the newest schema.
             target = BASE_VERSION + len(MIGRATIONS)
+            install_triggers(db)
             SchemaVersion.create(version=target)
             return before, target
         for number, migration in enumerate(MIGRATIONS, start=BASE_VERSION + 1):

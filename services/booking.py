@@ -31,6 +31,7 @@ from models.clinic import Facility, Service, Slot, Specialty, StaffMember
 from models.patients import Patient
 from services import identity
 from services import service_fit as fit
+from services.catalogue_cache import catalogue
 from services.rules import ClinicRules, clinic_rules
 from services.slot_search import nearest_free_slots
 
@@ -317,10 +318,13 @@ def _uid(appointment: Appointment) -> str:
 
 def describe(appointment: Appointment) -> dict[str, str]:
     slot = appointment.slot
-    staff = StaffMember.get_by_id(slot.staff_id)
-    facility = Facility.get_by_id(slot.facility_id)
+    known = catalogue()  # no query for staff, place and service (the booking's write lock)
+    staff = known.staff.get(slot.staff_id) or StaffMember.get_by_id(slot.staff_id)
+    facility = known.facilities.get(slot.facility_id) or Facility.get_by_id(slot.facility_id)
     patient = Patient.get_by_id(appointment.patient_id)
-    service = Service.get_by_id(appointment.service_id)
+    service = known.services.get(appointment.service_id) or Service.get_by_id(
+        appointment.service_id
+    )
     return {
         "when": to_local(slot.starts_at).strftime("%d.%m.%Y %H:%M"),
         "staff": staff.display_name,

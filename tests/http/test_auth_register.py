@@ -454,7 +454,8 @@ class TestWithBotCheck:
 
     def test_form_carries_a_signed_challenge_and_the_script_file(self, client, clinic):
         page = client.get("/register").get_data(as_text=True)
-        assert 'data-challenge="' in page and "/static/js/botcheck.js" in page
+        assert 'data-challenge="' in page
+        assert re.search(r"/static/js/botcheck\.[0-9a-f]{10}\.js", page)
         assert "Ile to jest" in page
 
     def test_without_a_solution_or_answer_registration_is_refused(self, app, client, clinic):

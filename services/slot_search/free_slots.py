@@ -1,0 +1,295 @@
+"""The free-slot queries: one keyset-paged page, the capped count, the nearest days and
+the nearest free slots. Everything but the slots comes from the cached catalogue, so a
+search page runs the version check, the page and the count: three queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import peewee as pw
+
+from core.timeutil import local_to_utc, to_local
+from models.base import utcnow
+from models.clinic import Facility, Service, Slot, Specialty, StaffMember
+from services.catalogue_cache import Catalogue, catalogue
+
+from .fit import fit_condition
+from .query import Cursor, SearchQuery
+
+PAGE_SIZE = 30
+COUNT_CAP = 500  # counting stops here, so the count never costs more than this many rows
+SUGGESTED_DAYS = 3
+
+
+@dataclass
+class SearchPage:
+    slots: list[Slot]
+    next_cursor: Cursor | None
+    services_by_schedule: dict[int, list[Service]] = field(default_factory=dict)
+
+
+def _visit_type_filter(visit_type: str) -> pw.Expression | None:
+    if visit_type in ("nfz", "private"):
+        return Slot.funding == visit_type
+    if visit_type in ("remote", "in_person"):
+        return Slot.mode == visit_type
+    return None
+
+
+def free_slot_query(
+    query: SearchQuery,
+    *,
+    not_before: datetime,
+    not_after: datetime | None = None,
+    columns: Iterable[pw.Field] | None = None,
+) -> pw.ModelSelect:
+    """Free, bookable slots matching the filters, ordered by (starts_at, id); no paging."""
+    lo = max(local_to_utc(query.date_from, time.min), not_before)
+    hi = local_to_utc(query.date_to + timedelta(days=1), time.min)
+    if not_after is not None:
+        hi = min(hi, not_after)
+    return _filtered(
+        Slot.select(*(columns or ())),
+        lo=lo,
+        hi=hi,
+        facility=query.facility,
+        specialty=query.specialty,
+        service=query.service,
+        staff=query.staff,
+        visit_type=query.visit_type,
+    )
+
+
+def _filtered(
+    select: pw.ModelSelect,
+    *,
+    lo: datetime,
+    hi: datetime | None,
+    facility: int | None = None,
+    specialty: int | None = None,
+    service: int | None = None,
+    staff: int | None = None,
+    visit_type: str = "",
+    funding: str | None = None,
+    mode: str | None = None,
+) -> pw.ModelSelect:
+    # booked/blocked as equalities, so the (booked, blocked, starts_at) index serves them
+    conditions = [Slot.booked == False, Slot.blocked == False, Slot.starts_at >= lo]  # noqa: E712
+    if hi is not None:
+        conditions.append(Slot.starts_at < hi)
+    if facility is not None:
+        conditions.append(Slot.facility == facility)
+    if specialty is not None:
+        conditions.append(Slot.specialty == specialty)
+    if staff is not None:
+        conditions.append(Slot.staff == staff)
+    known = catalogue()
+    # only slots a service really fits: funding, mode and the consecutive slots it needs
+    conditions.append(fit_condition(known, service))
+    if funding is not None:
+        conditions.append(Slot.funding == funding)
+    if mode is not None:
+        conditions.append(Slot.mode == mode)
+    extra = _visit_type_filter(visit_type)
+    if extra is not None:
+        conditions.append(extra)
+    conditions.extend(_inactive_exclusions(known))
+    return select.where(*conditions).order_by(Slot.starts_at, Slot.id)
+
+
+def _inactive_exclusions(known: Catalogue) -> list[pw.Expression]:
+    """Slots of deactivated staff, facilities or specialties stay in the table but are never
+    offered.
+    The lists are short (usually empty), so the time-ordered index still drives the query."""
+    exclusions = []
+    if staff := known.inactive_staff:
+        exclusions.append(Slot.staff.not_in(staff))
+    if places := known.inactive_facilities:
+        exclusions.append(Slot.facility.not_in(places))
+    if retired := known.retired_specialties:
+        exclusions.append(Slot.specialty.is_null() | Slot.specialty.not_in(retired))
+    return exclusions
+
+
+def _after(select: pw.ModelSelect, cursor: Cursor | None) -> pw.ModelSelect:
+    if cursor is None:
+        return select
+    # The plain >= lets the index range start at the cursor; the OR breaks ties by id.
+    return select.where(
+        (Slot.starts_at >= cursor.starts_at)
+        & (
+            (Slot.starts_at > cursor.starts_at)
+            | ((Slot.starts_at == cursor.starts_at) & (Slot.id > cursor.slot_id))
+        )
+    )
+
+
+def page_query(
+    query: SearchQuery,
+    *,
+    cursor: Cursor | None,
+    now: datetime,
+    not_after: datetime | None = None,
+    page_size: int = PAGE_SIZE,
+) -> pw.ModelSelect:
+    """The main query of the search: one page (plus one row, to know if more follow)."""
+    select = _after(free_slot_query(query, not_before=now, not_after=not_after), cursor)
+    return select.limit(page_size + 1)
+
+
+def search_page(
+    query: SearchQuery,
+    *,
+    cursor: Cursor | None = None,
+    now: datetime | None = None,
+    not_after: datetime | None = None,
+    page_size: int = PAGE_SIZE,
+) -> SearchPage:
+    """One page of free slots after `cursor`, with staff, facility and services loaded."""
+    now = now or utcnow()
+    select = page_query(query, cursor=cursor, now=now, not_after=not_after, page_size=page_size)
+    slots = list(select)
+    next_cursor = None
+    if len(slots) > page_size:
+        slots = slots[:page_size]
+        next_cursor = Cursor(slots[-1].starts_at, slots[-1].id)
+    return SearchPage(slots, next_cursor, attach_related(slots))
+
+
+def _missing(model: type[pw.Model], known: dict, ids: set[int]) -> dict:
+    """Rows the cached catalogue lacks (written after this request read its version):
+    read them from the database, so a slot is never shown without its doctor or place."""
+    absent = ids - known.keys()
+    if not absent:
+        return known
+    return {**known, **{row.id: row for row in model.select().where(model.id.in_(absent))}}
+
+
+def attach_related(slots: list[Slot]) -> dict[int, list[Service]]:
+    """Give the slots their staff member, facility and specialty from the cached catalogue
+    (no query, so the slot query keeps its index plan); returns the services of each
+    schedule."""
+    if not slots:
+        return {}
+    known = catalogue()
+    staff = _missing(StaffMember, known.staff, {s.staff_id for s in slots})
+    facilities = _missing(Facility, known.facilities, {s.facility_id for s in slots})
+    specialties = _missing(
+        Specialty, known.specialties, {s.specialty_id for s in slots if s.specialty_id}
+    )
+    for slot in slots:
+        slot.staff = staff[slot.staff_id]
+        slot.facility = facilities[slot.facility_id]
+        if slot.specialty_id:
+            slot.specialty = specialties[slot.specialty_id]
+    return {
+        schedule_id: known.schedule_services[schedule_id]
+        for schedule_id in {s.schedule_id for s in slots if s.schedule_id}
+        if schedule_id in known.schedule_services
+    }
+
+
+def count_free_slots(
+    query: SearchQuery,
+    *,
+    now: datetime | None = None,
+    not_after: datetime | None = None,
+    cap: int = COUNT_CAP,
+) -> int:
+    """How many slots match, counting at most `cap + 1` (shown as "more than cap")."""
+    now = now or utcnow()
+    inner = free_slot_query(query, not_before=now, not_after=not_after, columns=[Slot.id])
+    inner = inner.order_by().limit(cap + 1)
+    return (
+        pw.Select([inner.alias("matching")], [pw.fn.COUNT(pw.SQL("*"))])
+        .bind(Slot._meta.database)
+        .scalar()
+    )
+
+
+def nearest_days(
+    query: SearchQuery,
+    *,
+    now: datetime | None = None,
+    not_after: datetime | None = None,
+    count: int = SUGGESTED_DAYS,
+) -> list[date]:
+    """For an empty result: local days with free slots for the same filters, nearest to the
+    searched range (the last day before it, then the first days after it)."""
+    now = now or utcnow()
+    lo = local_to_utc(query.date_from, time.min)
+    hi = local_to_utc(query.date_to + timedelta(days=1), time.min)
+    filters = dict(
+        facility=query.facility,
+        specialty=query.specialty,
+        service=query.service,
+        staff=query.staff,
+        visit_type=query.visit_type,
+    )
+    days: list[date] = []
+    if lo > now:
+        before_hi = lo if not_after is None else min(lo, not_after)
+        before = (
+            _filtered(Slot.select(Slot.starts_at), lo=now, hi=before_hi, **filters)
+            .order_by(Slot.starts_at.desc(), Slot.id.desc())
+            .first()
+        )
+        if before is not None:
+            days.append(to_local(before.starts_at).date())
+    start = max(hi, now)
+    while len(days) < count:
+        if not_after is not None and start >= not_after:
+            break
+        found = _filtered(Slot.select(Slot.starts_at), lo=start, hi=not_after, **filters).first()
+        if found is None:
+            break
+        day = to_local(found.starts_at).date()
+        days.append(day)
+        start = local_to_utc(day + timedelta(days=1), time.min)
+    return sorted(days)
+
+
+def nearest_free_slots(
+    slot: Slot,
+    service: Service | int | None = None,
+    limit: int = 5,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+) -> list[Slot]:
+    """The free slots of the same kind nearest in time to `slot` (for "this slot is taken"),
+    before or after it, between `not_before` (default now) and `not_after`, in time order.
+    Same kind: the same service when given, else the same specialty (or staff member, when
+    the slot has no specialty); always the same funding and mode. `slot` itself never.
+    Two index-ordered queries of at most `limit` rows each, one walking back from the slot's
+    time and one forward, so the cost follows `limit`, not the table."""
+    not_before = not_before or utcnow()
+    service_id = service.id if isinstance(service, Service) else service
+    filters: dict[str, object] = {"funding": slot.funding, "mode": slot.mode}
+    if service_id is not None:
+        filters["service"] = service_id
+    elif slot.specialty_id is not None:
+        filters["specialty"] = slot.specialty_id
+    else:
+        filters["staff"] = slot.staff_id
+    pivot = max(slot.starts_at, not_before)
+    before: list[Slot] = []
+    if slot.starts_at > not_before:
+        before = list(
+            _filtered(Slot.select(), lo=not_before, hi=pivot, **filters)
+            .where(Slot.id != slot.id)
+            .order_by(Slot.starts_at.desc(), Slot.id.desc())
+            .limit(limit)
+        )
+    after = list(
+        _filtered(Slot.select(), lo=pivot, hi=not_after, **filters)
+        .where(Slot.id != slot.id)
+        .limit(limit)
+    )
+    nearest = sorted(
+        before + after, key=lambda s: (abs((s.starts_at - slot.starts_at).total_seconds()), s.id)
+    )[:limit]
+    nearest.sort(key=lambda s: (s.starts_at, s.id))
+    attach_related(nearest)
+    return nearest

@@ -1,0 +1,141 @@
+"""Issue 14: a search page costs at most three queries (catalogue version, page, count),
+and a catalogue change made anywhere is seen by every app instance at its next request."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+
+from app import create_app
+from models.base import db, utcnow
+from models.clinic import Facility, StaffMember
+from services.catalogue_cache import bump_catalogue_version, catalogue
+from tests import factories as f
+
+
+class _Queries(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.sql: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, tuple):  # (sql, params); not the pool's messages
+            self.sql.append(str(record.msg[0]))
+
+
+@contextmanager
+def counting_queries():
+    """Every statement peewee sends (it logs each one at DEBUG)."""
+    logger = logging.getLogger("peewee")
+    handler, level = _Queries(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler.sql
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+@pytest.fixture
+def clinic(app):
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        places = [f.facility(name=f"Przychodnia {n}") for n in range(3)]
+        specs = [f.specialty(name=f"Poradnia {n}") for n in range(4)]
+        start = (utcnow() + timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+        doctors = []
+        for n in range(8):
+            spec, place = specs[n % 4], places[n % 3]
+            doctor = f.staff(spec, place, last_name=f"Nowak {n}")
+            services = [f.service(spec, name=f"Porada {n}"), f.service(spec, name=f"Kontrola {n}")]
+            sched = f.schedule(doctor, place, services=services)
+            for k in range(6):
+                f.slot(
+                    doctor, place, start + timedelta(minutes=15 * k), specialty=spec, schedule=sched
+                )
+            doctors.append(doctor)
+        # one inactive doctor and one inactive place, so the exclusions are in the query
+        f.staff(specs[0], places[0], last_name="Emerytowany", active=False)
+        f.facility(name="Zamknięta", active=False)
+        ids = {"specialty": specs[1].id, "facility": places[2].id, "staff": doctors[3].id}
+        ids["service"] = services[0].id
+        db.close()
+    return ids
+
+
+SEARCHES = [
+    {},
+    {"specialty": "specialty"},
+    {"service": "service"},
+    {"staff": "staff"},
+    {"facility": "facility", "visit_type": "nfz"},
+    {"specialty": "specialty", "facility": "facility"},
+]
+
+
+@pytest.mark.parametrize("params", SEARCHES, ids=lambda p: "+".join(p) or "no filters")
+def test_a_search_page_runs_at_most_three_queries(client, clinic, params):
+    query = {k: str(clinic.get(v, v)) for k, v in params.items()}
+    client.get("/slots", query_string=query)  # the first request of a process loads it all
+    for headers in ({}, {"HX-Request": "true"}):
+        with counting_queries() as sql:
+            response = client.get("/slots", query_string=query, headers=headers)
+        assert response.status_code == 200
+        assert len(sql) <= 3, "\n".join(sql)
+        assert any('FROM "slot"' in q for q in sql)
+
+
+def test_the_found_slots_carry_their_doctor_and_place(client, clinic):
+    page = client.get("/slots", query_string={"specialty": clinic["specialty"]})
+    text = page.get_data(as_text=True)
+    assert "Nowak 1" in text and "Emerytowany" not in text
+
+
+@pytest.fixture
+def second_app(app_config):
+    """Another process (a gunicorn worker, another machine) on the same database."""
+    other = create_app(app_config)
+    yield other
+    if not db.is_closed():
+        db.close()
+
+
+def test_a_catalogue_change_is_seen_by_another_app_instance(app, second_app, clinic):
+    first, second = app.test_client(), second_app.test_client()
+    query = {"specialty": clinic["specialty"]}
+    assert "Nowak 1" in first.get("/slots", query_string=query).get_data(as_text=True)
+    assert "Nowak 1" in second.get("/slots", query_string=query).get_data(as_text=True)
+    with app.app_context():  # staff deactivate the doctor through the first instance
+        db.connect(reuse_if_open=True)
+        StaffMember.update(active=False).where(StaffMember.last_name == "Nowak 1").execute()
+        db.close()
+    for client in (second, first):
+        page = client.get("/slots", query_string=query).get_data(as_text=True)
+        assert "Nowak 1" not in page
+
+
+def test_a_renamed_facility_shows_in_the_other_instance_and_the_choices(app, second_app, clinic):
+    second = second_app.test_client()
+    assert "Przychodnia 2" in second.get("/slots").get_data(as_text=True)
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        Facility.update(name="Przychodnia Nowa").where(Facility.id == clinic["facility"]).execute()
+        db.close()
+    page = second.get("/slots").get_data(as_text=True)
+    assert "Przychodnia Nowa" in page and "Przychodnia 2" not in page
+
+
+def test_an_unchanged_catalogue_is_not_read_again_and_a_bump_reloads_it(app, clinic):
+    with app.test_request_context():
+        db.connect(reuse_if_open=True)
+        before = catalogue()
+    with app.test_request_context():
+        assert catalogue() is before
+        bump_catalogue_version()
+        after = catalogue()
+        assert after is not before and after.version == before.version + 1
+        db.close()
