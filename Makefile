@@ -56,7 +56,8 @@ extract-messages: $(STAMP)
 bench: install
 	$(BIN)/python bench/generate_slots_bench.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 	$(BIN)/python bench/search_bench.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
-	$(BIN)/python bench/booking_bench.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
+	$(BIN)/python bench/booking_bench.py --gunicorn 4 $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
+	$(BIN)/python bench/page_weight.py
 
 # SMTP down/slow/back, Redis killed/frozen, parallel SQLite writes: delivered/lost/refused.
 faults: install

@@ -37,6 +37,8 @@ def _open_database(app: Flask) -> None:
         db.initialize(database)
         database.connect()
         database.close()
+        if hasattr(database, "close_all"):
+            database.close_all()  # no pooled connection left for forked workers to share
     except (peewee.PeeweeException, peewee.DatabaseError, ValueError, OSError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         _fail(f"cannot open DATABASE_URL ({_redact(url)}): {first_line}")

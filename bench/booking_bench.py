@@ -393,7 +393,9 @@ def run(url: str, threads: int, bookings: int, staff: int, days: int, workers: i
             from models.booking import AppointmentSlot
 
             db.connect(reuse_if_open=True)
-            held = AppointmentSlot.select().where(AppointmentSlot.active_slot.is_null(False))
+            held = AppointmentSlot.select(AppointmentSlot.active_slot).where(
+                AppointmentSlot.active_slot.is_null(False)
+            )
             doubles = held.group_by(AppointmentSlot.active_slot).having(
                 pw.fn.COUNT(AppointmentSlot.id) > 1
             )

@@ -70,10 +70,11 @@ class _WriterQueue:
     """SQLite writers of all processes queue on a file lock beside the database.
 
     SQLite's own busy handler makes a writer that finds the lock taken sleep and retry,
-    up to 100 ms at a time: with four gunicorn workers booking at once most of the time went
-    into those sleeps (the write itself takes a few ms). A kernel file lock wakes the next
-    writer the moment the previous one commits. Threads of one process take a thread lock
-    first (a file lock is held by the process, not the thread).
+    up to 100 ms at a time, while the write itself takes a few ms. A kernel file lock wakes
+    the next writer the moment the previous one commits. (On the loaded machine of issue 14
+    the booking benchmark was CPU-bound and showed no difference either way.) Threads of
+    one process take a thread lock first (a file lock is held by the open file, which
+    threads share); a forked process opens its own.
     """
 
     def __init__(self) -> None:
@@ -81,9 +82,10 @@ class _WriterQueue:
         self._files: dict[str, int] = {}
 
     def _fd(self, path: str) -> int:
-        fd = self._files.get(path)
+        key = f"{os.getpid()}:{path}"  # an inherited descriptor would share the lock
+        fd = self._files.get(key)
         if fd is None:
-            fd = self._files[path] = os.open(path + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
+            fd = self._files[key] = os.open(path + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
         return fd
 
     @contextmanager

@@ -36,6 +36,7 @@ CATALOGUE_MODELS = [
 ]
 TRIGGER_PREFIX = "catalogue_bump_"
 PG_FUNCTION = "wizyta_bump_catalogue_version"
+ADVISORY_LOCK = 7_420_114  # any constant: serialises trigger installs on PostgreSQL
 
 
 class CatalogueVersion(BaseModel):
@@ -70,7 +71,8 @@ def triggers_installed(database) -> bool:
 
 
 def install_triggers(database) -> None:
-    """Idempotent: the version table and one bump per write on each catalogue table."""
+    """Idempotent: the version table and one bump per write on each catalogue table.
+    Run it in a transaction (PostgreSQL holds its advisory lock until the end of one)."""
     CatalogueVersion.create_table(safe=True)
     tables = [m._meta.table_name for m in CATALOGUE_MODELS]
     if is_sqlite():
@@ -80,6 +82,11 @@ def install_triggers(database) -> None:
                     f'CREATE TRIGGER IF NOT EXISTS "{TRIGGER_PREFIX}{table}_{event.lower()}" '
                     f'AFTER {event} ON "{table}" BEGIN {_UPSERT}; END'
                 )
+        return
+    # workers starting together would otherwise replace the function at once ("tuple
+    # concurrently updated"): one at a time, until the transaction ends
+    database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
+    if triggers_installed(database):
         return
     database.execute_sql(
         f"CREATE OR REPLACE FUNCTION {PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
