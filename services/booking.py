@@ -252,7 +252,7 @@ def check_slot_open(slot: Slot, rules: ClinicRules, now: datetime) -> None:
         raise BookingRuleBroken("horizon")
 
 
-def _specialty_limit(specialty_id: int, rules: BookingRules) -> int:
+def _specialty_limit(specialty_id: int, rules: ClinicRules) -> int:
     """The specialty's own limit of planned visits per patient (admin pages), else the
     clinic's; 0 means no limit."""
     own = Specialty.select(Specialty.booking_limit).where(Specialty.id == specialty_id).scalar()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from flask import abort, flash, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
