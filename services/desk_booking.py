@@ -28,11 +28,11 @@ from . import booking
 from .booking import (
     AppointmentNotActive,
     BookingRuleBroken,
-    BookingRules,
     SlotTaken,
     SlotUnavailable,
 )
 from .desk_patients import mail_recipients
+from .rules import ClinicRules, clinic_rules
 
 # services.booking's transaction pieces: shared on purpose, so both sides keep one guarantee
 _transaction = booking._transaction
@@ -73,11 +73,11 @@ def book_for(
     *,
     referral_code: str = "",
     now: datetime | None = None,
-    rules: BookingRules | None = None,
+    rules: ClinicRules | None = None,
 ) -> Appointment:
     """Book a slot for the patient on the phone: the clinic's rules as online."""
     now = now or utcnow()
-    rules = rules or BookingRules.from_config()
+    rules = rules or clinic_rules()
     note = (note or "").strip()
     if len(note) > booking.NOTE_MAX or any(ord(c) < 32 and c not in "\r\n\t" for c in note):
         raise BookingRuleBroken("note")
@@ -174,12 +174,12 @@ def change_for(
     reason: str = "",
     *,
     now: datetime | None = None,
-    rules: BookingRules | None = None,
+    rules: ClinicRules | None = None,
 ) -> Appointment:
     """Move the visit to another free slot where its service fits: the new slots taken and
     the old ones freed in one transaction, or nothing changes. Returns the new visit."""
     now = now or utcnow()
-    rules = rules or BookingRules.from_config()
+    rules = rules or clinic_rules()
     _check_active(appointment, now)
     new_slot = booking.slot_by_id(new_slot_id)
     if new_slot.id == appointment.slot_id:
@@ -234,13 +234,13 @@ def free_slots_for_move(
     *,
     same_staff: bool = True,
     now: datetime | None = None,
-    rules: BookingRules | None = None,
+    rules: ClinicRules | None = None,
     limit: int = 20,
 ) -> list[Slot]:
     """The free slots the visit could move to (its service fits, same funding), the same
     doctor's by default, in time order from the booking notice on."""
     now = now or utcnow()
-    rules = rules or BookingRules.from_config()
+    rules = rules or clinic_rules()
     old = Slot.get_by_id(appointment.slot_id)
     query = Slot.select().where(
         ~Slot.booked

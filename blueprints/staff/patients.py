@@ -19,6 +19,7 @@ from models.clinic import Facility, Service, Slot, StaffMember
 from models.patients import Patient
 from services import booking, desk_booking, desk_patients, identity
 from services import service_fit as fit
+from services.rules import clinic_rules
 
 from . import bp
 from .common import DESK, arg_date, arg_id, arg_page, facility_choices, me, staff_choices, today
@@ -128,7 +129,7 @@ def account_action(patient_id: int, action: str):
 
 
 def _free_slots(staff_id, facility_id, day, page: int) -> tuple[list[Slot], bool]:
-    rules = booking.BookingRules.from_config()
+    rules = clinic_rules()
     earliest = rules.earliest(utcnow())
     start = max(earliest, local_to_utc(day, time.min)) if day else earliest
     query = (

@@ -14,7 +14,7 @@ from models.accounts import Account, Consent, ConsentRecord, IpBlock
 from models.audit import AuditEvent
 from models.base import db, utcnow
 from models.clinic import Locality, Specialty
-from services.booking import BookingRules
+from services.rules import clinic_rules
 from services.staff_accounts import create_staff_account
 from tests import factories
 from tests.conftest import csrf_token
@@ -137,7 +137,7 @@ def test_clinic_rules_and_footer_come_from_the_database_over_the_environment(app
     assert "+48 61 111 22 33" in help_page and "+48 22 000 00 00" not in help_page
     assert "pn–pt 7:30–18:00" in help_page and "dopiszemy ją od ręki" in help_page
     with app.test_request_context():
-        assert BookingRules.from_config().horizon_days == 30
+        assert clinic_rules().horizon_days == 30
     # an empty field brings the environment's value back
     assert _post(client, "/admin/settings", {"booking_horizon_days": ""}).status_code == 303
     client.get("/help")

@@ -8,7 +8,9 @@ from datetime import timedelta
 from core.timeutil import to_local
 from models.base import utcnow
 from models.clinic import Slot
-from services.slot_search import SearchQuery, _inactive_exclusions, choices_for
+from services.catalogue_cache import catalogue
+from services.slot_search import SearchQuery, choices_for
+from services.slot_search.free_slots import _inactive_exclusions
 from tests import factories as f
 
 
@@ -25,7 +27,7 @@ def test_slots_and_choice_of_a_retired_specialty_are_not_offered(ctx):
     day = to_local(start).date()
     query = SearchQuery(date_from=day, date_to=day + timedelta(days=1))
     # the exclusions every slot search applies (free_slot_query adds them to its filters)
-    found = {s.id for s in Slot.select().where(*_inactive_exclusions())}
+    found = {s.id for s in Slot.select().where(*_inactive_exclusions(catalogue()))}
     assert found == {new.id, plain.id} and old.id not in found
     names = [s.name for s in choices_for(query).specialties]
     assert names == ["Kardiologia"]
