@@ -51,6 +51,7 @@ def build_world(app) -> dict:
             for k in range(4)
         ]
         patient = factories.account(login=PATIENT_LOGIN, email="ewa.swiat@example.com")
+        child = factories.dependant(patient, with_pesel=False)
         stranger = factories.account(login=STRANGER_LOGIN, email="obcy.swiat@example.com")
         inactive = factories.account(
             login="nowa.swiat", email="nowa.swiat@example.com", activated=False
@@ -74,6 +75,7 @@ def build_world(app) -> dict:
         )
         world = {
             "patient": patient.id,
+            "dependant": child.id,
             "stranger": stranger.id,
             "inactive": inactive.id,
             "appointment": mine.id,
@@ -93,6 +95,7 @@ _ARGUMENTS = {
     "appointment_id": "appointment",
     "slot_id": "free_slot",
     "consent_id": "consent",
+    "patient_id": "dependant",
 }
 _TOKENS = {
     "auth.activate": "activation_token",
