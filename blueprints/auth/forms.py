@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -45,11 +47,6 @@ UNDER_16 = _l(
     "Osoba poniżej 16 lat nie może mieć samodzielnego konta. Rodzic lub opiekun dodaje dziecko "
     "jako subkonto: na swoim koncie „Moje konto” → „Subkonta” → „Dodaj nowe subkonto”. Po "
     "16. urodzinach możesz założyć własne konto."
-)
-NO_PESEL = _l(
-    "Bez numeru PESEL nie można założyć samodzielnego konta. Rodzic lub opiekun dodaje taką "
-    "osobę jako subkonto („Moje konto” → „Subkonta” → „Dodaj nowe subkonto”, pole „PESEL "
-    "opiekuna”). Jeśli jesteś osobą dorosłą bez numeru PESEL, zadzwoń do rejestracji."
 )
 
 
@@ -163,7 +160,15 @@ class RegistrationForm(FlaskForm):
 
     def validate_no_pesel(self, field) -> None:
         if field.data:
-            raise ValidationError(NO_PESEL)
+            raise ValidationError(
+                _(
+                    "Bez numeru PESEL nie można założyć samodzielnego konta. Rodzic lub opiekun "
+                    "dodaje taką osobę jako subkonto („Moje konto” → „Subkonta” → „Dodaj nowe "
+                    "subkonto”, pole „PESEL opiekuna”). Jeśli jesteś osobą dorosłą bez numeru "
+                    "PESEL, zadzwoń do rejestracji: %(phone)s.",
+                    phone=current_app.config.get("ADMIN_CONTACT_PHONE", ""),
+                )
+            )
 
     def validate_birth_date(self, field) -> None:
         if not self.no_pesel.data and not field.data:

@@ -51,6 +51,7 @@ def build_world(app) -> dict:
             for k in range(4)
         ]
         patient = factories.account(login=PATIENT_LOGIN, email="ewa.swiat@example.com")
+        child = factories.dependant(patient, with_pesel=False)
         stranger = factories.account(login=STRANGER_LOGIN, email="obcy.swiat@example.com")
         inactive = factories.account(
             login="nowa.swiat", email="nowa.swiat@example.com", activated=False
@@ -79,6 +80,7 @@ def build_world(app) -> dict:
             "data_request": records["request"],
             "referral": records["referral"],
             "patient": patient.id,
+            "dependant": child.id,
             "stranger": stranger.id,
             "inactive": inactive.id,
             "appointment": mine.id,
@@ -106,6 +108,7 @@ _ARGUMENTS = {
     "referral_id": "referral",
     "object_id": "service",  # admin catalogue rows (facility, specialty, service, staff): id 1
     "code": "consent_code",
+    "patient_id": "dependant",
 }
 _TOKENS = {
     "auth.activate": "activation_token",

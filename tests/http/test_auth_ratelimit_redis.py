@@ -133,13 +133,17 @@ def _concurrently(server: Server, count: int):
 def _create_account(database: str, password_hash: str) -> None:
     from datetime import date
 
+    from core.pesel import make as make_pesel
     from models.accounts import Account
     from models.base import make_database, utcnow
     from models.patients import Patient
 
     database_obj = make_database(database)
     with _Bound(database_obj):
-        patient = Patient.create(first_name="Ewa", last_name="Test", birth_date=date(1980, 1, 1))
+        born = date(1980, 1, 1)
+        patient = Patient.create(
+            first_name="Ewa", last_name="Test", birth_date=born, pesel=make_pesel(born, 1, True)
+        )
         Account.create(
             patient=patient,
             login="ewa",

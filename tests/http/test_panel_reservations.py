@@ -101,7 +101,9 @@ def test_reservations_list_upcoming_and_past_with_status(client, clinic, booked)
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_list_shows_dependants_visits_but_never_a_strangers(client, auth, clinic, booked):
+def test_list_shows_the_person_on_screen_never_a_stranger(client, auth, clinic, booked):
+    """The list is the active person's (core.active_person): a dependant's visits after
+    switching to them in the header, a stranger's never."""
     child = factories.patient(first_name="Zosia", last_name="Mała")
     Guardianship.create(guardian=clinic["account"], patient=child)
     book(client, clinic["slots"][1], child.id)
@@ -112,7 +114,11 @@ def test_list_shows_dependants_visits_but_never_a_strangers(client, auth, clinic
         service=clinic["svc"],
     )
     body = client.get("/panel/reservations").get_data(as_text=True)
-    assert "Zosia Mała" in body
+    assert "Dla: Zosia Mała" not in body  # (the header's switch names her)
+    switch = {"csrf_token": csrf_token(client, "/panel"), "patient": str(child.id)}
+    assert client.post("/account/active-person", data=switch).status_code == 303
+    body = client.get("/panel/reservations").get_data(as_text=True)
+    assert "Dla: Zosia Mała (podopieczny)" in body
     assert clinic["stranger"].patient.last_name not in body
 
 
