@@ -70,6 +70,7 @@ def _login_challenge(form):
     challenge = botcheck.new_challenge()
     form.botcheck_answer.label.text = challenge.question
     form.botcheck_answer.data = ""
+    form.botcheck_solution.data = ""  # solved the previous challenge, not this one
     return challenge
 
 

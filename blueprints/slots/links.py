@@ -2,7 +2,7 @@
 
 Only a /slots search is ever linked: the value is parsed as a search query and the link is
 rebuilt from the parsed filters, so nothing else (another host, another path, markup) can
-come through it. The search results write it (templates/slots/search_days.html: the
+come through it. The search results write it (templates/slots/_search_days.html: the
 search's own query string, URL-encoded once more).
 """
 

@@ -106,7 +106,7 @@ def _unavailable(slot: Slot, error: booking.BookingError, service_id: int | None
         TAKEN_TEMPLATE,
         status=409,
         slot=_load_related(slot),
-        message=error.message,
+        problem=error.message,
         alternatives=booking.alternatives_for(slot, service_id, rules, utcnow()),
         service_id=service_id,
         **_back(),
