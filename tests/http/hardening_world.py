@@ -81,6 +81,9 @@ def build_world(app) -> dict:
             "free_slot": slots[2].id,
             "consent": consent.id,
             "service": svc.id,
+            "patient_record": patient.patient_id,
+            "schedule": sched.id,
+            "account_action": "remind_login",
             "activation_token": auth_service.activation_token(inactive),
             "reset_token": auth_service.reset_token(patient),
             "email_token": email_token,
@@ -93,6 +96,9 @@ _ARGUMENTS = {
     "appointment_id": "appointment",
     "slot_id": "free_slot",
     "consent_id": "consent",
+    "patient_id": "patient_record",
+    "schedule_id": "schedule",
+    "action": "account_action",
 }
 _TOKENS = {
     "auth.activate": "activation_token",
