@@ -89,6 +89,9 @@ def build_world(app) -> dict:
             "consent": consent.id,
             "service": svc.id,
             "consent_code": consent.code,
+            "patient_record": patient.patient_id,
+            "schedule": sched.id,
+            "account_action": "remind_login",
             "activation_token": auth_service.activation_token(inactive),
             "reset_token": auth_service.reset_token(patient),
             "email_token": email_token,
@@ -109,6 +112,8 @@ _ARGUMENTS = {
     "object_id": "service",  # admin catalogue rows (facility, specialty, service, staff): id 1
     "code": "consent_code",
     "patient_id": "dependant",
+    "schedule_id": "schedule",
+    "action": "account_action",
 }
 _TOKENS = {
     "auth.activate": "activation_token",
