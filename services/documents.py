@@ -15,6 +15,7 @@ import secrets
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -88,11 +89,14 @@ def share_document(
     content: bytes,
     file_name: str,
     storage_dir: str | os.PathLike,
-    max_bytes: int = 10 * 1024 * 1024,
+    max_bytes: int | None = None,
     shared_by: Account | None = None,
 ) -> Document:
     """Staff share a file with the patient: checked, stored under a random name with its
-    SHA-256, then recorded. The file is written before the row, so a row always has one."""
+    SHA-256, then recorded. The file is written before the row, so a row always has one.
+    `max_bytes` defaults to the DOCUMENT_MAX_BYTES setting."""
+    if max_bytes is None:
+        max_bytes = current_app.config.get("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
     title = title.strip()
     if not title or len(title) > 200:
         raise DocumentError(_("Podaj tytuł dokumentu (najwyżej 200 znaków)."))

@@ -140,3 +140,11 @@ def test_share_document_refuses_what_is_not_a_pdf_or_image(ctx, tmp_path):
     )
     assert made.content_type == "application/pdf" and made.file_name == "wypis ż.pdf"
     assert list(tmp_path.iterdir()) == [tmp_path / made.storage_name]
+
+
+def test_share_document_keeps_to_the_configured_size_limit(ctx, tmp_path):
+    ctx.config["DOCUMENT_MAX_BYTES"] = len(factories.TINY_PDF) - 1
+    with pytest.raises(documents.DocumentError):
+        documents.share_document(
+            factories.patient(), "Duży", "other", factories.TINY_PDF, "d.pdf", tmp_path / "s"
+        )
