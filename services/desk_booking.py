@@ -155,7 +155,10 @@ def cancel_for(
         intro = _("Przychodnia odwołała wizytę.")
         if reason:
             intro += " " + _("Powód: %(reason)s", reason=reason)
-        intro += " " + _("Aby umówić nowy termin, wyszukaj go w e-Rejestracji albo zadzwoń.")
+        intro += " " + _(
+            "Aby umówić nowy termin, wyszukaj go w e-Rejestracji albo zadzwoń: %(phone)s.",
+            phone=booking.describe(appointment)["phone"],
+        )
         mail_patient(
             appointment,
             _("Odwołanie wizyty"),

@@ -63,7 +63,7 @@ def test_schedule_slots_booking_sick_day_and_the_move_mail(page, mailbox, clinic
     page.goto("/staff/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Terminarz")
     assert_no_axe_violations(page)
-    page.get_by_role("navigation", name="Strony personelu").get_by_role(
+    page.get_by_role("navigation", name="Menu personelu").get_by_role(
         "link", name="Grafiki"
     ).click()
     page.get_by_role("link", name="Nowy grafik").click()
@@ -85,7 +85,7 @@ def test_schedule_slots_booking_sick_day_and_the_move_mail(page, mailbox, clinic
     assert_no_axe_violations(page)
 
     # preview, then generate two weeks of slots
-    page.get_by_role("navigation", name="Strony personelu").get_by_role(
+    page.get_by_role("navigation", name="Menu personelu").get_by_role(
         "link", name="Generuj terminy"
     ).click()
     page.get_by_label("Od dnia").fill(day.isoformat())

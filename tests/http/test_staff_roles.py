@@ -135,3 +135,20 @@ def test_the_doctors_agenda_shows_their_own_day_by_default(client, world):
     assert world["patient"].last_name in page
     everyone = _table(client.get(f"/staff/?date={day}&staff="))
     assert "Innylekarz" in everyone
+
+
+def test_htmx_filters_get_only_the_table_and_vary_on_hx_request(client, world):
+    _log_in(client, world["registrar"].login)
+    day = to_local(world["slots"][0].starts_at).date().isoformat()
+    for path in (
+        f"/staff/?date={day}&staff={world['doctor'].id}",
+        "/staff/schedules?staff=",
+        f"/staff/patients/{world['patient'].id}/book?date={day}",
+    ):
+        full = client.get(path)
+        fragment = client.get(path, headers={"HX-Request": "true"})
+        assert fragment.status_code == 200, path
+        assert "<html" in full.get_data(as_text=True)
+        body = fragment.get_data(as_text=True)
+        assert "<html" not in body and "<table" in body, path
+        assert "HX-Request" in fragment.headers["Vary"]
