@@ -28,7 +28,7 @@ from core.timeutil import to_local
 from models.accounts import Account, Guardianship
 from models.base import is_sqlite, utcnow, write_transaction
 from models.booking import Appointment, AppointmentSlot
-from models.clinic import Facility, Service, Slot, StaffMember
+from models.clinic import Facility, Service, Slot, Specialty, StaffMember
 from models.patients import Patient
 from services import identity
 from services import service_fit as fit
@@ -79,9 +79,10 @@ class BookingRuleBroken(BookingError):
 
     status = 422
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, limit: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.limit = limit  # `limit`: the specialty's own limit when it has one
 
 
 class PatientNotAllowed(BookingError):
@@ -275,6 +276,13 @@ def check_slot_open(slot: Slot, rules: BookingRules, now: datetime) -> None:
         raise BookingRuleBroken("horizon")
 
 
+def _specialty_limit(specialty_id: int, rules: BookingRules) -> int:
+    """The specialty's own limit of planned visits per patient (admin pages), else the
+    clinic's; 0 means no limit."""
+    own = Specialty.select(Specialty.booking_limit).where(Specialty.id == specialty_id).scalar()
+    return rules.limit_per_specialty if own is None else own
+
+
 def _active_in_specialty(patient_id: int, specialty_id: int, now: datetime) -> int:
     return (
         Appointment.select()
@@ -427,11 +435,9 @@ def book(
             _lock_patient(patient_id)
             for held in service.run:
                 _take_slot(held.id, rules, now)
-            if rules.limit_per_specialty and (
-                _active_in_specialty(patient_id, service.specialty_id, now)
-                >= rules.limit_per_specialty
-            ):
-                raise BookingRuleBroken("limit")
+            limit = _specialty_limit(service.specialty_id, rules)
+            if limit and _active_in_specialty(patient_id, service.specialty_id, now) >= limit:
+                raise BookingRuleBroken("limit", limit)
             appointment = Appointment.create(
                 slot=slot.id,
                 active_slot=slot.id,
@@ -678,7 +684,7 @@ def _message_for(error: BookingError, rules: BookingRules | None = None) -> str:
         "limit": _(
             "Ta osoba ma już %(limit)d zaplanowane wizyty w tej poradni. Odwołaj jedną z nich "
             "albo wybierz inną osobę.",
-            limit=rules.limit_per_specialty,
+            limit=getattr(error, "limit", None) or rules.limit_per_specialty,
         ),
         "note": _("Uwagi mogą mieć najwyżej %(max)d znaków.", max=NOTE_MAX),
         "age": _(

@@ -252,11 +252,14 @@ def _inactive_exclusions() -> list[pw.Expression]:
     The lists are short (usually empty), so the time-ordered index still drives the query."""
     staff = [s for (s,) in StaffMember.select(StaffMember.id).where(~StaffMember.active).tuples()]
     places = [f for (f,) in Facility.select(Facility.id).where(~Facility.active).tuples()]
+    retired = [x for (x,) in Specialty.select(Specialty.id).where(~Specialty.active).tuples()]
     exclusions = []
     if staff:
         exclusions.append(Slot.staff.not_in(staff))
     if places:
         exclusions.append(Slot.facility.not_in(places))
+    if retired:
+        exclusions.append(Slot.specialty.is_null() | Slot.specialty.not_in(retired))
     return exclusions
 
 
@@ -506,7 +509,7 @@ def choices_for(query: SearchQuery) -> Choices:
     facilities = Facility.select().where(Facility.active == True)  # noqa: E712
     if query.staff is not None:
         facilities = facilities.where(Facility.id.in_(_facility_ids_for_staff(query.staff)))
-    specialties = Specialty.select()
+    specialties = Specialty.select().where(Specialty.active == True)  # noqa: E712
     services = Service.select().where(Service.active == True)  # noqa: E712
     if query.specialty is not None:
         services = services.where(Service.specialty == query.specialty)

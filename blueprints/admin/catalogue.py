@@ -71,8 +71,8 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def listing_page(kind_name: str, template: str = "admin/list.html", **extra):
-    kind = KINDS[kind_name] if kind_name in KINDS else extra.pop("kind")
+def listing_page(kind_name: str):
+    kind = KINDS[kind_name]
     filters = {
         "q": (request.args.get("q") or "").strip()[:100],
         "state": request.args.get("state")
@@ -83,7 +83,7 @@ def listing_page(kind_name: str, template: str = "admin/list.html", **extra):
         kind.model, filters["q"], filters["state"], page_number(request.args.get("page"))
     )
     return render(
-        template,
+        "admin/list.html",
         block="results",
         title=kind.title,
         new_label=kind.new_label,

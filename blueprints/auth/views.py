@@ -374,7 +374,9 @@ def login():
     """Zaloguj się: ASVS V2.2.1 lock-out and IP block, V3.2.1 new session, V7.2.1 logged."""
     form = LoginForm()
     requested_next = request.values.get("next")
-    next_path = safe_next(requested_next, url_for("public.home"))
+    # only a page asked for travels in the form; without one, the account's home is chosen
+    # after the password (a patient's is the home page, staff land on their side)
+    next_path = safe_next(requested_next, "")
     ip = client_ip()
     if request.method != "POST":
         return _login_page(form, next_path, 200)

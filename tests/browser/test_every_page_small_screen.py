@@ -9,6 +9,7 @@ list below does not visit fails the test too, so a new page cannot skip these ch
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from playwright.sync_api import expect
 from core.timeutil import to_local
 from core.tokens import make_token
 from core.totp import new_secret
-from models.accounts import Account, Consent, ConsentRecord
+from models.accounts import Account, Consent, ConsentRecord, IpBlock
 from models.base import utcnow
 from models.booking import Appointment
 from models.clinic import Locality
@@ -34,11 +35,13 @@ DESKTOP = {"width": 1280, "height": 800}
 # GET routes that are not pages a person opens: files, the language/cookie form targets.
 # Not pages: static files and the visit's .ics download (a file, tested over HTTP).
 # The panel's document download is a file; "book from a referral" redirects to /slots.
+# The audit log export is a CSV download (tests/http/test_admin_records.py).
 NOT_PAGES = {
     "static",
     "panel.reservation_calendar",
     "panel.document_download",
     "panel.book_from_referral",
+    "admin.audit_csv",
 }
 
 _MEASURE = """() => {
@@ -131,9 +134,21 @@ def site(ctx):
     inactive = f.account(login="nowy", activated=False)
     f.account(login="dwuetapowy", totp_secret=new_secret())
     create_staff_account("kierownik", "kierownik@example.com", f.PASSWORD, "admin")
+    # a patient who accepted version 1 of a required consent that now has a version 2
+    Consent.create(code="rodo", title="Zasady RODO", text="Wersja 1.", required=True, active=False)
+    renewed = Consent.create(
+        code="rodo", version=2, title="Zasady RODO", text="Wersja 2.", required=True
+    )
+    odnowa = f.account(login="odnowa")
+    ConsentRecord.create(account=odnowa, consent=renewed.id - 1, granted=True)
+    IpBlock.create(ip="203.0.113.7", failures=31, blocked_until=utcnow() + timedelta(minutes=30))
     back_office = _back_office(doctor, fac, spec, service, patient, ewa, sched)
     return {
         **back_office,
+        "facility": fac.id,
+        "specialty": spec.id,
+        "service": service.id,
+        "doctor": doctor.id,
         "ewa": ewa,
         "records": records,
         "patient": patient.id,
@@ -254,6 +269,26 @@ def _desk_pages(site) -> list[str]:
     ]
 
 
+def _admin_pages(site) -> list[str]:
+    pages = ["/staff/", "/admin/"]
+    for kind, object_id in (
+        ("facilities", site["facility"]),
+        ("specialties", site["specialty"]),
+        ("services", site["service"]),
+        ("staff", site["doctor"]),
+    ):
+        pages += [f"/admin/{kind}", f"/admin/{kind}/new", f"/admin/{kind}/{object_id}"]
+    return pages + [
+        "/admin/consents",
+        "/admin/consents/new",
+        "/admin/consents/rodo",
+        "/admin/settings",
+        "/admin/localities",
+        "/admin/ip-blocks",
+        "/admin/audit",
+    ]
+
+
 def _check(page, problems: list[str]) -> None:
     page.wait_for_load_state("load")  # after a click the URL changes before the CSS is in
     result = page.evaluate(_MEASURE)
@@ -305,7 +340,7 @@ def test_every_page_fits_the_screen_with_big_enough_targets(app, page, site, vie
     page.context.clear_cookies()
     _log_in(page, "kierownik")
     expect(page.get_by_role("button", name="Wyloguj")).to_be_visible()
-    for path in ("/staff/admin", *_desk_pages(site)):
+    for path in (*_admin_pages(site), *_desk_pages(site)):
         visit(path)
 
     # the doctor's visit page and the desk's queues (issue 13)
@@ -328,6 +363,12 @@ def test_every_page_fits_the_screen_with_big_enough_targets(app, page, site, vie
         f"/staff/requests/{site['data_request']}",
     ):
         visit(path)
+
+    page.context.clear_cookies()
+    _log_in(page, "odnowa")
+    expect(page).to_have_url(re.compile(r"/account/consents/renew$"))
+    visited.add("/account/consents/renew")
+    _check(page, problems)
 
     assert problems == [], "\n".join(problems)
     _assert_every_get_route_visited(app, visited)

@@ -281,3 +281,18 @@ def test_a_long_visit_is_refused_where_the_consecutive_slot_is_missing(clinic):
     with pytest.raises(booking.SlotUnavailable):
         _book(clinic, clinic["slots"][0], service_id=long.id)
     assert Appointment.select().count() == 0
+
+
+def test_a_specialty_with_its_own_limit_overrides_the_clinic_limit(clinic):
+    """The admin sets a specialty's limit (/admin/specialties): 1 here, the clinic's is 2."""
+    clinic["spec"].booking_limit = 1
+    clinic["spec"].save()
+    _book(clinic, clinic["slots"][0])
+    with pytest.raises(booking.BookingRuleBroken) as limit:
+        _book(clinic, clinic["slots"][1])
+    assert limit.value.reason == "limit" and limit.value.limit == 1
+    assert "1 zaplanowane" in limit.value.message_with(RULES)
+    clinic["spec"].booking_limit = 0  # 0: no limit in this specialty
+    clinic["spec"].save()
+    _book(clinic, clinic["slots"][1])
+    _book(clinic, clinic["slots"][2])

@@ -1,0 +1,93 @@
+"""The admin in Chromium (JS on and off): creates a service and a doctor with a staff login,
+and the doctor then logs in; the admin's list filters live with htmx; every page passes axe."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from models.accounts import Account
+from models.clinic import Service, StaffMember
+from services.staff_accounts import create_staff_account
+from tests import factories
+from tests.fixtures_live import assert_no_axe_violations
+
+pytestmark = pytest.mark.browser
+
+DOCTOR_PASSWORD = "zielone jabłka na wiosnę 7"
+
+
+@pytest.fixture
+def clinic(ctx):
+    factories.specialty(name="Kardiologia")
+    factories.facility(name="Przychodnia Centrum")
+    create_staff_account("kierownik", "kierownik@example.com", factories.PASSWORD, "admin")
+
+
+def _log_in(page, login: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Login", exact=True).fill(login)
+    page.get_by_label("Hasło", exact=True).fill(password)
+    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
+
+
+def test_admin_creates_a_service_and_a_doctor_who_can_log_in(page, clinic):
+    _log_in(page, "kierownik", factories.PASSWORD)
+    expect(page).to_have_url(re.compile(r"/admin/$"))
+    assert_no_axe_violations(page)
+
+    page.get_by_role("navigation", name="Administracja").get_by_role(
+        "link", name="Świadczenia"
+    ).click()
+    page.get_by_role("link", name="Dodaj świadczenie").click()
+    page.get_by_role("button", name="Zapisz").click()  # nothing filled in: errors first
+    expect(page.locator("#error-summary")).to_be_visible()
+    assert_no_axe_violations(page)
+    page.get_by_label("Nazwa", exact=True).fill("Konsultacja kardiologiczna")
+    page.get_by_label("Specjalność").select_option(label="Kardiologia")
+    page.get_by_label("Czas trwania (min)").fill("20")
+    page.get_by_label("Prywatnie").check()
+    page.get_by_label("Cena (zł, dla wizyt prywatnych)").fill("150")
+    page.get_by_label("Wymaga skierowania").check()
+    page.get_by_role("button", name="Zapisz").click()
+    expect(page.get_by_text("Zapisano: Konsultacja kardiologiczna.")).to_be_visible()
+    assert_no_axe_violations(page)
+
+    page.get_by_role("navigation", name="Administracja").get_by_role(
+        "link", name="Personel"
+    ).click()
+    page.get_by_role("link", name="Dodaj osobę").click()
+    page.get_by_label("Tytuł (np. lek., dr n. med.)").fill("lek.")
+    page.get_by_label("Imię").fill("Maria")
+    page.get_by_label("Nazwisko").fill("Sercowa")
+    page.get_by_label("Specjalności").select_option(label="Kardiologia")
+    page.get_by_label("Placówki").select_option(label="Przychodnia Centrum")
+    page.get_by_label("Konto personelu (logowanie)").check()
+    page.get_by_label("Login", exact=True).fill("maria.sercowa")
+    page.get_by_label("E-mail").fill("maria.sercowa@example.com")
+    page.get_by_label("Rola").select_option("doctor")
+    page.get_by_label("Hasło (nowe konto lub zmiana)").fill(DOCTOR_PASSWORD)
+    page.get_by_label("Powtórz hasło").fill(DOCTOR_PASSWORD)
+    page.get_by_role("button", name="Zapisz").click()
+    expect(page.get_by_text("Zapisano: lek. Maria Sercowa.")).to_be_visible()
+    assert_no_axe_violations(page)
+
+    # the list filters by a GET form; with JS, htmx swaps only the results
+    page.get_by_label("Nazwa zawiera").fill("Serc")
+    if not page.js_enabled:
+        page.get_by_role("button", name="Filtruj").click()
+    expect(page.locator("#results")).to_contain_text("maria.sercowa")
+    expect(page).to_have_url(re.compile(r"q=Serc"))
+    assert_no_axe_violations(page)
+
+    page.get_by_role("button", name="Wyloguj się").click()
+    _log_in(page, "maria.sercowa", DOCTOR_PASSWORD)
+    expect(page).to_have_url(re.compile(r"/staff/$"))
+
+    member = StaffMember.get(StaffMember.last_name == "Sercowa")
+    account = Account.get(Account.login == "maria.sercowa")
+    assert account.staff_member_id == member.id and account.role == "doctor"
+    service = Service.get(Service.name == "Konsultacja kardiologiczna")
+    assert service.private and service.requires_referral and service.duration_minutes == 20
