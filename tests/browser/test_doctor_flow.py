@@ -115,7 +115,7 @@ def test_visit_completed_with_records_and_a_rodo_round_trip(page, mailbox, clini
     expect(page.get_by_text("Jakie moje dane przetwarzacie?")).to_be_visible()
     _log_in(page, "rejestratorka")
     page.goto("/staff/")
-    page.get_by_role("navigation", name="Strony personelu").get_by_role(
+    page.get_by_role("navigation", name="Menu personelu").get_by_role(
         "link", name="Wnioski RODO"
     ).click()
     assert_no_axe_violations(page)
