@@ -2,10 +2,11 @@
 
 The catalogue is what the search reads on every request and staff change rarely:
 facilities, specialties, services, staff, their links and the schedules with what each
-offers. Triggers on those tables (installed by `init-db`, or by the first reader of a
-database made with plain `create_tables`) add one to `catalogue_version.version` in the
-same transaction as the write, whoever writes — a form, the CLI, a migration, psql — so a
-cached copy in any process on any machine knows it is stale by reading one integer.
+offers, and the clinic settings the admin stores (read before every request). Triggers on
+those tables (installed by `init-db`, or by the first reader of a database made with plain
+`create_tables`) add one to `catalogue_version.version` in the same transaction as the
+write, whoever writes — a form, the CLI, a migration, psql — so a cached copy in any
+process on any machine knows it is stale by reading one integer.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .clinic import (
     StaffMember,
     StaffSpecialty,
 )
+from .settings import ClinicSetting
 
 CATALOGUE_MODELS = [
     Facility,
@@ -33,6 +35,7 @@ CATALOGUE_MODELS = [
     StaffFacility,
     Schedule,
     ScheduleService,
+    ClinicSetting,
 ]
 TRIGGER_PREFIX = "catalogue_bump_"
 PG_FUNCTION = "wizyta_bump_catalogue_version"

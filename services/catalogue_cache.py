@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import peewee as pw
 from flask import current_app, has_app_context, has_request_context, request
 
 from models.base import db, write_transaction
@@ -36,6 +37,7 @@ from models.clinic import (
     StaffMember,
     StaffSpecialty,
 )
+from models.settings import ClinicSetting
 from services.service_fit import MAX_RUN, kind_fits
 
 log = logging.getLogger("wizyta.catalogue")
@@ -67,6 +69,7 @@ class Catalogue:
     staff_specialties: dict[int, set[int]]
     staff_facilities: dict[int, set[int]]
     _fitting: dict[int | None, dict[int, int]] = field(default_factory=dict)
+    settings: list[tuple[str, str]] = field(default_factory=list)  # the admin's (key, value)
 
     @property
     def inactive_staff(self) -> list[int]:
@@ -135,6 +138,7 @@ def load(version: int) -> Catalogue:
     }
     return Catalogue(
         version=version,
+        settings=_stored_settings(),
         facilities={f.id: f for f in Facility.select().order_by(Facility.name, Facility.id)},
         specialties={s.id: s for s in Specialty.select().order_by(Specialty.name, Specialty.id)},
         services=services,
@@ -149,6 +153,14 @@ def load(version: int) -> Catalogue:
         staff_specialties=staff_specialties,
         staff_facilities=staff_facilities,
     )
+
+
+def _stored_settings() -> list[tuple[str, str]]:
+    """The admin's clinic settings; none in a database `init-db` has not upgraded yet."""
+    try:
+        return list(ClinicSetting.select(ClinicSetting.key, ClinicSetting.value).tuples())
+    except (pw.OperationalError, pw.ProgrammingError):
+        return []
 
 
 class _Holder:

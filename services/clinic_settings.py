@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import peewee as pw
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -21,6 +20,7 @@ from core import audit
 from core.errors import DomainError
 from models.base import utcnow, write_transaction
 from models.settings import ClinicSetting
+from services.catalogue_cache import bump_catalogue_version, catalogue
 
 DEFAULTS_KEY = "CLINIC_SETTINGS_DEFAULTS"
 
@@ -91,11 +91,9 @@ def stored() -> dict[str, Any]:
     """The admin's values (parsed); a row that no longer parses is ignored, not fatal, and
     a database that `init-db` has not upgraded yet has none (the defaults serve)."""
     values: dict[str, Any] = {}
-    try:
-        rows = list(ClinicSetting.select(ClinicSetting.key, ClinicSetting.value).tuples())
-    except (pw.OperationalError, pw.ProgrammingError):
-        return values
-    for key, raw in rows:
+    # kept with the cached catalogue (the table bumps its version), so applying them before
+    # every request costs no query of its own
+    for key, raw in catalogue().settings:
         setting = BY_KEY.get(key)
         if setting is None:
             continue
@@ -153,5 +151,6 @@ def save(changes: dict[str, Any], config: dict) -> list[str]:
             audit.staff_action(
                 "admin.settings.changed", object_type="clinic_setting", details=",".join(changed)
             )
+    bump_catalogue_version()  # drops this request's copy read before the change
     apply_overrides(config)
     return changed
