@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import peewee as pw
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -93,7 +94,11 @@ def stored() -> dict[str, Any]:
     values: dict[str, Any] = {}
     # kept with the cached catalogue (the table bumps its version), so applying them before
     # every request costs no query of its own
-    for key, raw in catalogue().settings:
+    try:
+        rows = catalogue().settings
+    except (pw.OperationalError, pw.ProgrammingError):
+        return values  # no tables yet: the page says so (503) or init-db has not run
+    for key, raw in rows:
         setting = BY_KEY.get(key)
         if setting is None:
             continue
