@@ -8,10 +8,15 @@ On SQLite the transaction starts with BEGIN IMMEDIATE (writers queue on the busy
 instead of failing on a lock upgrade); on PostgreSQL the patient's row is locked so the
 per-specialty limit cannot be beaten by two parallel requests. An IntegrityError is caught
 outside the atomic block (the transaction is already rolled back) and becomes SlotTaken.
+
+book_in_transaction, move_in_transaction and cancel_in_transaction hold that transaction
+once for both sides: the patient's book/change/cancel here and the desk's phone booking
+(services.desk_booking) call them and add only their own audit event and mail.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -361,9 +366,11 @@ def calendar_file(appointment: Appointment, cancelled: bool = False) -> dict[str
     return {"filename": name, "content_type": "text/calendar; charset=utf-8", "data": data}
 
 
-def _mail(account: Account, subject: str, intro: str, appointment: Appointment, attachments):
+def mail_body(appointment: Appointment, intro: str) -> list[str]:
+    """The lines of a visit's e-mail: the intro, then who, when, what, with whom, where, the
+    number to call and the link to the visit."""
     info = describe(appointment)
-    lines = [
+    return [
         intro,
         "",
         _("Pacjent: %(patient)s", patient=info["patient"]),
@@ -374,12 +381,88 @@ def _mail(account: Account, subject: str, intro: str, appointment: Appointment, 
         _("Telefon placówki: %(phone)s", phone=info["phone"]),
         "",
         _("Szczegóły wizyty (po zalogowaniu): %(url)s", url=visit_url(appointment)),
-        _("Swoje wizyty zobaczysz w Panelu pacjenta."),
     ]
+
+
+def _mail(account: Account, subject: str, intro: str, appointment: Appointment, attachments):
+    lines = [*mail_body(appointment, intro), _("Swoje wizyty zobaczysz w Panelu pacjenta.")]
     queue_mail(account.email, subject, "\n".join(lines), attachments=attachments)
 
 
 # -- the three operations ---------------------------------------------------------------------
+
+
+def clean_note(note: str | None) -> str:
+    """The note trimmed; BookingRuleBroken("note") when too long or holding control characters."""
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX or any(ord(c) < 32 and c not in "\r\n\t" for c in note):
+        raise BookingRuleBroken("note")
+    return note
+
+
+def audit_visit(action: str, appointment: Appointment, by: Account, details: str) -> None:
+    """The audit event of a booking, change or cancellation of `appointment` by `by`."""
+    audit.record(
+        action,
+        patient_id=appointment.patient_id,
+        object_type="appointment",
+        object_id=appointment.id,
+        details=details,
+        account_id=by.id,
+    )
+
+
+def book_in_transaction(
+    by: Account,
+    patient: Patient,
+    slot_id: int | str | None,
+    service_id: int | str | None,
+    *,
+    note: str,
+    referral_code: str,
+    rules: ClinicRules,
+    now: datetime,
+    then: Callable[[Appointment], None],
+    limit: int | None = None,
+) -> Appointment:
+    """The booking itself, shared by the patient's and the desk's path. Checks the slot
+    (open, the service fits, the referral code), then in one transaction locks the patient,
+    takes every slot of the service's run, checks the per-specialty limit (`limit`, else the
+    specialty's own, else the clinic's), creates the visit and holds its slots;
+    `then(appointment)` runs inside the same transaction (the caller's audit event and mail,
+    so the outbox row commits with the visit or not at all). `note` is already clean
+    (clean_note). Raises SlotNotFound, SlotUnavailable, SlotTaken (also when another booking
+    won a slot) and BookingRuleBroken."""
+    slot = slot_by_id(slot_id)
+    check_slot_open(slot, rules, now)
+    service = pick_service(slot, service_id, patient)
+    referral_code = check_referral(service, slot, referral_code)
+    patient_id = patient.id
+    try:
+        with _transaction():
+            _lock_patient(patient_id)
+            for held in service.run:
+                _take_slot(held.id, rules, now)
+            if limit is None:
+                limit = _specialty_limit(service.specialty_id, rules)
+            if limit and _active_in_specialty(patient_id, service.specialty_id, now) >= limit:
+                raise BookingRuleBroken("limit", limit)
+            appointment = Appointment.create(
+                slot=slot.id,
+                active_slot=slot.id,
+                patient=patient_id,
+                service=service.id,
+                booked_by=by.id,
+                note=note,
+                referral_code=referral_code,
+                created_at=now,
+            )
+            _hold(appointment.id, service.run)
+            appointment.slot = Slot.get_by_id(slot.id)
+            then(appointment)
+    except pw.IntegrityError:
+        raise SlotTaken() from None
+    return appointment
 
 
 def book(
@@ -398,55 +481,34 @@ def book(
     BookingRuleBroken or PatientNotAllowed."""
     now = now or utcnow()
     rules = rules or clinic_rules()
-    note = (note or "").strip()
-    if len(note) > NOTE_MAX or any(ord(c) < 32 and c not in "\r\n\t" for c in note):
-        raise BookingRuleBroken("note")
+    note = clean_note(note)
     identity.check_may_book(account, now)
     patient = next((p for p in patients_of(account) if p.id == patient_id), None)
     if patient is None:
         raise PatientNotAllowed()
-    slot = slot_by_id(slot_id)
-    check_slot_open(slot, rules, now)
-    service = pick_service(slot, service_id, patient)
-    referral_code = check_referral(service, slot, referral_code)
-    try:
-        with _transaction():
-            _lock_patient(patient_id)
-            for held in service.run:
-                _take_slot(held.id, rules, now)
-            limit = _specialty_limit(service.specialty_id, rules)
-            if limit and _active_in_specialty(patient_id, service.specialty_id, now) >= limit:
-                raise BookingRuleBroken("limit", limit)
-            appointment = Appointment.create(
-                slot=slot.id,
-                active_slot=slot.id,
-                patient=patient_id,
-                service=service.id,
-                booked_by=account.id,
-                note=note,
-                referral_code=referral_code,
-                created_at=now,
-            )
-            _hold(appointment.id, service.run)
-            appointment.slot = Slot.get_by_id(slot.id)
-            audit.record(
-                "appointment.book",
-                patient_id=patient_id,
-                object_type="appointment",
-                object_id=appointment.id,
-                details=f"slot={slot.id} service={service.id}",
-                account_id=account.id,
-            )
-            _mail(
-                account,
-                _("Potwierdzenie rezerwacji wizyty"),
-                _("Zarezerwowano wizytę."),
-                appointment,
-                [calendar_file(appointment)],
-            )
-    except pw.IntegrityError:
-        raise SlotTaken() from None
-    return appointment
+
+    def record(appointment: Appointment) -> None:
+        details = f"slot={appointment.slot_id} service={appointment.service_id}"
+        audit_visit("appointment.book", appointment, account, details)
+        _mail(
+            account,
+            _("Potwierdzenie rezerwacji wizyty"),
+            _("Zarezerwowano wizytę."),
+            appointment,
+            [calendar_file(appointment)],
+        )
+
+    return book_in_transaction(
+        account,
+        patient,
+        slot_id,
+        service_id,
+        note=note,
+        referral_code=referral_code,
+        rules=rules,
+        now=now,
+        then=record,
+    )
 
 
 def within_cancel_window(starts_at: datetime, rules: ClinicRules, now: datetime) -> bool:
@@ -527,6 +589,22 @@ def _release(appointment: Appointment, status: str, now: datetime) -> None:
     Slot.update(booked=False).where(Slot.id.in_(held)).execute()
 
 
+def cancel_in_transaction(
+    appointment: Appointment, *, now: datetime, then: Callable[[Appointment], None]
+) -> Appointment:
+    """The cancellation itself, shared by the patient's and the desk's path: in one
+    transaction take the visit off its slots and free them (AppointmentNotActive if somebody
+    did it first); `then(appointment)` runs inside the same transaction (audit and mail).
+    The caller checks first whether it may cancel at all."""
+    with _transaction():
+        _release(appointment, "cancelled", now)
+        then(appointment)
+    appointment.status = "cancelled"
+    appointment.active_slot = None
+    appointment.cancelled_at = now
+    return appointment
+
+
 def cancel(
     account: Account,
     appointment: Appointment,
@@ -538,16 +616,9 @@ def cancel(
     now = now or utcnow()
     rules = rules or clinic_rules()
     check_cancellable(appointment, rules, now)
-    with _transaction():
-        _release(appointment, "cancelled", now)
-        audit.record(
-            "appointment.cancel",
-            patient_id=appointment.patient_id,
-            object_type="appointment",
-            object_id=appointment.id,
-            details=f"slot={appointment.slot_id}",
-            account_id=account.id,
-        )
+
+    def record(appointment: Appointment) -> None:
+        audit_visit("appointment.cancel", appointment, account, f"slot={appointment.slot_id}")
         _mail(
             account,
             _("Odwołanie wizyty"),
@@ -555,26 +626,26 @@ def cancel(
             appointment,
             [calendar_file(appointment, cancelled=True)],
         )
-    appointment.status = "cancelled"
-    appointment.active_slot = None
-    appointment.cancelled_at = now
-    return appointment
+
+    return cancel_in_transaction(appointment, now=now, then=record)
 
 
-def change(
-    account: Account,
+def move_in_transaction(
+    by: Account,
     appointment: Appointment,
     new_slot_id: int | str | None,
     *,
-    now: datetime | None = None,
-    rules: ClinicRules | None = None,
+    rules: ClinicRules,
+    now: datetime,
+    then: Callable[[Appointment], None],
 ) -> Appointment:
-    """Move a visit to another free slot where its service fits (the same funding, the
-    consecutive slots a longer service needs): the new slots are booked and the old ones
-    freed in one transaction, or nothing changes. Returns the new appointment."""
-    now = now or utcnow()
-    rules = rules or clinic_rules()
-    check_cancellable(appointment, rules, now)
+    """The move itself, shared by the patient's and the desk's path. Checks the new slot
+    (another one, the visit's service fits it, open), then in one transaction locks the
+    patient, takes every slot of the service's run, releases the old visit as "moved",
+    creates the new one with the same service, note and referral, holds its slots and points
+    the old one's `moved_to` at it; `then(moved)` runs inside the same transaction (audit and
+    mail). Either all of it happens or nothing; SlotTaken when another booking won a slot.
+    The caller checks first whether it may move the visit at all. Returns the new visit."""
     new_slot = slot_by_id(new_slot_id)
     if new_slot.id == appointment.slot_id:
         raise SlotTaken()
@@ -591,7 +662,7 @@ def change(
                 active_slot=new_slot.id,
                 patient=appointment.patient_id,
                 service=appointment.service_id,
-                booked_by=account.id,
+                booked_by=by.id,
                 note=appointment.note,
                 referral_code=appointment.referral_code,
                 created_at=now,
@@ -599,24 +670,39 @@ def change(
             _hold(moved.id, service.run)
             Appointment.update(moved_to=moved.id).where(Appointment.id == appointment.id).execute()
             moved.slot = Slot.get_by_id(new_slot.id)
-            audit.record(
-                "appointment.change",
-                patient_id=appointment.patient_id,
-                object_type="appointment",
-                object_id=moved.id,
-                details=f"from={appointment.id} slot={appointment.slot_id}->{new_slot.id}",
-                account_id=account.id,
-            )
-            _mail(
-                account,
-                _("Zmiana terminu wizyty"),
-                _("Termin wizyty został zmieniony. Nowy termin:"),
-                moved,
-                [calendar_file(moved), calendar_file(appointment, cancelled=True)],
-            )
+            then(moved)
     except pw.IntegrityError:
         raise SlotTaken() from None
     return moved
+
+
+def change(
+    account: Account,
+    appointment: Appointment,
+    new_slot_id: int | str | None,
+    *,
+    now: datetime | None = None,
+    rules: ClinicRules | None = None,
+) -> Appointment:
+    """Move a visit to another free slot where its service fits (the same funding, the
+    consecutive slots a longer service needs): the new slots are booked and the old ones
+    freed in one transaction, or nothing changes. Returns the new appointment."""
+    now = now or utcnow()
+    rules = rules or clinic_rules()
+    check_cancellable(appointment, rules, now)
+
+    def record(moved: Appointment) -> None:
+        details = f"from={appointment.id} slot={appointment.slot_id}->{moved.slot_id}"
+        audit_visit("appointment.change", moved, account, details)
+        _mail(
+            account,
+            _("Zmiana terminu wizyty"),
+            _("Termin wizyty został zmieniony. Nowy termin:"),
+            moved,
+            [calendar_file(moved), calendar_file(appointment, cancelled=True)],
+        )
+
+    return move_in_transaction(account, appointment, new_slot_id, rules=rules, now=now, then=record)
 
 
 def fitting_move(appointment: Appointment, new_slot: Slot) -> Service:
