@@ -24,15 +24,15 @@ from models.booking import Appointment
 from models.clinic import Slot
 from models.patients import Patient
 
-from . import booking
-from .booking import AppointmentNotActive, SlotUnavailable
+from . import booking, booking_checks, visit_mail
+from .booking_errors import AppointmentNotActive, SlotUnavailable
 from .desk_patients import mail_recipients
 from .rules import ClinicRules, clinic_rules
 
 
 def mail_patient(appointment: Appointment, subject: str, intro: str, attachments) -> int:
     """Queue the visit's e-mail to everyone who hears about the patient; returns how many."""
-    body = "\n".join(booking.mail_body(appointment, intro))
+    body = "\n".join(visit_mail.mail_body(appointment, intro))
     recipients = mail_recipients(appointment.patient_id)
     for to in recipients:
         queue_mail(to, subject, body, attachments=attachments)
@@ -57,7 +57,7 @@ def book_for(
     """Book a slot for the patient on the phone: the clinic's rules as online."""
     now = now or utcnow()
     rules = rules or clinic_rules()
-    note = booking.clean_note(note)
+    note = booking_checks.clean_note(note)
 
     def record(appointment: Appointment) -> None:
         details = f"slot={appointment.slot_id} service={appointment.service_id}"
@@ -66,7 +66,7 @@ def book_for(
             appointment,
             _("Potwierdzenie rezerwacji wizyty"),
             _("Rejestracja zarezerwowała dla Ciebie wizytę."),
-            [booking.calendar_file(appointment)],
+            [visit_mail.calendar_file(appointment)],
         )
 
     return booking.book_in_transaction(
@@ -109,13 +109,13 @@ def cancel_for(
             intro += " " + _("Powód: %(reason)s", reason=reason)
         intro += " " + _(
             "Aby umówić nowy termin, wyszukaj go w e-Rejestracji albo zadzwoń: %(phone)s.",
-            phone=booking.describe(appointment)["phone"],
+            phone=visit_mail.describe(appointment)["phone"],
         )
         mail_patient(
             appointment,
             _("Odwołanie wizyty"),
             intro,
-            [booking.calendar_file(appointment, cancelled=True)],
+            [visit_mail.calendar_file(appointment, cancelled=True)],
         )
 
     return booking.cancel_in_transaction(appointment, now=now, then=record)
@@ -148,7 +148,10 @@ def change_for(
             moved,
             _("Zmiana terminu wizyty"),
             intro,
-            [booking.calendar_file(moved), booking.calendar_file(appointment, cancelled=True)],
+            [
+                visit_mail.calendar_file(moved),
+                visit_mail.calendar_file(appointment, cancelled=True),
+            ],
         )
 
     return booking.move_in_transaction(
@@ -184,7 +187,7 @@ def free_slots_for_move(
     found: list[Slot] = []
     for slot in query.order_by(Slot.starts_at, Slot.id).limit(limit * 10):
         try:
-            booking.fitting_move(appointment, slot)
+            booking_checks.fitting_move(appointment, slot)
         except SlotUnavailable:
             continue
         found.append(slot)

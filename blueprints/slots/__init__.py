@@ -2,11 +2,11 @@
 
 from flask import Blueprint
 
-from services import booking
+from services import visits
 
 bp = Blueprint("slots", __name__)
 
 from . import reserve, search  # noqa: E402,F401
 
 # templates name the number to call about a visit through the same rule as the messages
-bp.add_app_template_global(booking.clinic_phone, "clinic_phone")
+bp.add_app_template_global(visits.clinic_phone, "clinic_phone")
