@@ -18,14 +18,14 @@ from . import bp, link_worker
 from .forms import EmailForm, NewPasswordForm
 
 
-def _link_problem(error: TokenInvalid, status: int = 400):
-    expired = isinstance(error, TokenExpired)
+def _link_problem(error: TokenInvalid, new_link_endpoint: str = "auth.resend_activation"):
+    """400: the link is broken or expired, with the form that asks for a new one."""
     return render(
         "auth/link_problem.html",
-        status=status,
-        expired=expired,
+        status=400,
+        expired=isinstance(error, TokenExpired),
         form=EmailForm(),
-        action=url_for("auth.resend_activation"),
+        action=url_for(new_link_endpoint),
     )
 
 
@@ -131,26 +131,14 @@ def reset_password(token: str):
     try:
         account = registration.account_from_reset(token)
     except TokenInvalid as error:
-        return render(
-            "auth/link_problem.html",
-            status=400,
-            expired=isinstance(error, TokenExpired),
-            form=EmailForm(),
-            action=url_for("auth.forgot_password"),
-        )
+        return _link_problem(error, "auth.forgot_password")
     form = NewPasswordForm()
     form.user_inputs = (account.login, account.email)
     if form.validate_on_submit():
         try:
             registration.reset_password(token, form.password.data)
         except TokenInvalid as error:
-            return render(
-                "auth/link_problem.html",
-                status=400,
-                expired=isinstance(error, TokenExpired),
-                form=EmailForm(),
-                action=url_for("auth.forgot_password"),
-            )
+            return _link_problem(error, "auth.forgot_password")
         end_session()
         flash(_("Hasło zostało zmienione. Zaloguj się nowym hasłem."), "success")
         return redirect(url_for("auth.login"), 303)
