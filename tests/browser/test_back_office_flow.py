@@ -76,11 +76,10 @@ def _admin_creates_the_service_and_the_doctor(page) -> None:
     page.get_by_label("Login", exact=True).fill("maria.sercowa")
     page.get_by_label("E-mail").fill("maria.sercowa@example.com")
     page.get_by_label("Rola").select_option("doctor")
-    page.get_by_label("Hasło (nowe konto lub zmiana)").fill("zielone jabłka na wiosnę 7")
-    page.get_by_label("Powtórz hasło").fill("zielone jabłka na wiosnę 7")
     assert_no_axe_violations(page)
     page.get_by_role("button", name="Zapisz").click()
     expect(page.get_by_text("Zapisano: lek. Maria Sercowa.")).to_be_visible()
+    expect(page.get_by_text("Wysłano na maria.sercowa@example.com link")).to_be_visible()
     assert_no_axe_violations(page)
 
 
@@ -122,6 +121,8 @@ def test_admin_registrar_patient_and_the_sick_day(page, mailbox, clinic):
     doctor = StaffMember.get(StaffMember.last_name == "Sercowa")
     login = Account.get(Account.login == "maria.sercowa")
     assert login.staff_member_id == doctor.id and login.role == "doctor"
+    invite = mailbox.wait_for(to="maria.sercowa@example.com")
+    assert any("/password/reset/" in link for link in mailbox.links(invite))
 
     _registrar_builds_the_schedule(page, doctor, day, next_week)
 
