@@ -86,9 +86,7 @@ def test_the_affected_visits_are_paged(client, world):
     own = client.get(f"/staff/visits/affected?staff={world['doctor'].id}").get_data(as_text=True)
     assert _ticked(own) == 15 and "Strona" not in own
     # the form posts back to the page it shows
-    assert 'action="/staff/visits/affected?staff=&amp;page=2"' in second or (
-        'action="/staff/visits/affected?page=2"' in second
-    )
+    assert re.search(r'<form method="post" action="/staff/visits/affected\?[^"]*page=2"', second)
 
 
 def test_moving_the_visits_of_the_second_page(client, world):
