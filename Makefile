@@ -31,22 +31,32 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# BROWSER_SHARD=k/n runs every n-th browser test only (tests/conftest.py); empty: all.
+BROWSER_SHARD ?=
+PG_BROWSER_SHARD ?=
+
 test-sqlite: install
-	$(BIN)/pytest
+	BROWSER_SHARD=$(BROWSER_SHARD) $(BIN)/pytest
 
 # The same suite on PostgreSQL, when a server answers on 127.0.0.1:5432.
 test-postgres: install
 	@if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null; then \
 		echo "== PostgreSQL: $(PG_TEST_URL)"; \
-		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest; \
+		BROWSER_SHARD=$(PG_BROWSER_SHARD) TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest; \
 	else \
 		echo "== SKIPPED the PostgreSQL run: nothing listens on 127.0.0.1:5432"; \
 	fi
 
 # The two databases' suites run side by side (much of their time is spent waiting on
 # Chromium, gunicorn and sockets); each one's output is printed whole when it ends.
+# Every HTTP and unit test runs on both databases; the browser tests are shared out, half
+# on each (each browser test runs once), unless PostgreSQL is absent: then SQLite runs all.
 test: lint
-	$(MAKE) -j2 --output-sync=target test-sqlite test-postgres
+	@if $(PYTHON) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null; then \
+		$(MAKE) -j2 --output-sync=target test-sqlite test-postgres BROWSER_SHARD=1/2 PG_BROWSER_SHARD=2/2; \
+	else \
+		$(MAKE) test-sqlite test-postgres; \
+	fi
 
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .

@@ -12,7 +12,7 @@ from dotenv import load_dotenv
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import assets, audit, compression, filters, input_guard, logredact
+from core import assets, audit, compression, filters, input_guard, jinja_gettext, logredact
 from core.config import ConfigError, load_config
 from core.errors import install_error_pages
 from core.extensions import babel, csrf, limiter, login_manager, select_locale
@@ -115,6 +115,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
+    jinja_gettext.install(app)
     csrf.init_app(app)
     input_guard.install(app)
     limiter.init_app(app)

@@ -88,6 +88,8 @@ _INT_SETTINGS: dict[str, int] = {
     "IP_BLOCK_MINUTES": 30,
     "ACTIVATION_MAX_AGE_HOURS": 48,
     "RESET_MAX_AGE_HOURS": 2,
+    # A new staff login's set-password link (mailed when the admin creates the account).
+    "STAFF_INVITE_MAX_AGE_HOURS": 72,
     "EMAIL_CHANGE_MAX_AGE_HOURS": 24,
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_MAX_HOURS": 12,

@@ -88,7 +88,8 @@ def unauthorized() -> Response:
         response.headers["HX-Redirect"] = location
         response.vary.add("HX-Request")
         return response
-    if not is_htmx_fragment_request():
+    if not target and not is_htmx_fragment_request():
+        # with a `next`, the log-in page says it itself (a link can go there directly)
         flash(str(login_manager.login_message), login_manager.login_message_category)
     return redirect(location, 303 if request.method != "GET" else 302)
 

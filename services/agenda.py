@@ -11,6 +11,21 @@ from models.clinic import Facility, Service, Slot, StaffMember
 from models.patients import Patient
 
 PAGE_SIZE = 100
+DESK_ROLES = ("registrar", "admin")
+
+
+class NotYourAgenda(LookupError):
+    """A doctor asked for another doctor's agenda (the page answers 404)."""
+
+
+def agenda_staff(role: str, own_staff_id: int | None, requested: int | None) -> int | None:
+    """Whose agenda the account may see: the desk (registrar, admin) anyone's or everyone's
+    (None); a doctor only their own, whatever the filter says ("all" included)."""
+    if role in DESK_ROLES:
+        return requested
+    if own_staff_id is None or (requested is not None and requested != own_staff_id):
+        raise NotYourAgenda()
+    return own_staff_id
 
 
 @dataclass

@@ -15,9 +15,8 @@ from flask_babel import gettext as _
 
 from core import audit
 from core.errors import DomainError
-from core.passwords import hash_password
 from models.accounts import STAFF_ROLES, Account
-from models.base import utcnow, write_transaction
+from models.base import write_transaction
 from models.clinic import (
     Facility,
     Service,
@@ -27,6 +26,7 @@ from models.clinic import (
     StaffSpecialty,
 )
 
+from . import staff_accounts
 from .paging import Page, paginate
 
 
@@ -184,7 +184,6 @@ class StaffLogin:
     login: str
     email: str
     role: str
-    password: str = ""  # only when the account is created or the admin sets a new one
     disabled: bool = False
 
 
@@ -245,30 +244,30 @@ def _save_login(member: StaffMember, account: Account | None, login: StaffLogin)
     if clash.exists():
         raise LoginTaken()
     if account is None:
-        return Account.create(
+        # the admin never knows the password: the new staff member sets it from the e-mail
+        created = Account.create(
             staff_member=member.id,
             login=login.login,
             email=login.email,
-            password_hash=hash_password(login.password),
+            password_hash=staff_accounts.unusable_password_hash(),
             role=login.role,
-            activated_at=utcnow(),
             disabled=login.disabled,
         )
+        if not login.disabled:
+            staff_accounts.send_password_link(created, new=True)
+        return created
     changes: dict = {
         "login": login.login,
         "email": login.email,
         "role": login.role,
         "disabled": login.disabled,
     }
-    if login.password:
-        changes["password_hash"] = hash_password(login.password)
     if (
-        login.password
-        or login.disabled != account.disabled
+        login.disabled != account.disabled
         or login.role != account.role
         or login.login != account.login
     ):
-        # a new password, role or a disabled login ends the sessions open with the old one
+        # a new role, login or a disabled login ends the sessions open with the old one
         changes["session_version"] = Account.session_version + 1
     Account.update(**changes).where(Account.id == account.id).execute()
     return Account.get_by_id(account.id)

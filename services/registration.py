@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from core import audit
 from core.mail import queue_mail
 from core.passwords import hash_password
-from core.tokens import TokenInvalid, is_bound_to, make_token, read_token
+from core.tokens import TokenExpired, TokenInvalid, is_bound_to, make_token, read_token
 from models.accounts import Account, Consent, ConsentRecord, EmailRequest
 from models.base import utcnow, write_transaction
 from models.clinic import Locality
@@ -24,6 +24,7 @@ from models.patients import Patient
 
 from . import lockout
 from .accounts import find_by_login, log
+from .staff_accounts import STAFF_INVITE
 
 ACTIVATION = "activate"
 RESET = "reset-password"
@@ -351,8 +352,23 @@ def request_password_reset(email: str, ip: str | None = None) -> None:
         )
 
 
+def _reset_or_invite(token: str) -> dict:
+    """A reset link, or a new staff login's set-password link (longer valid, same page)."""
+    try:
+        return read_token(RESET, token, _max_age("RESET_MAX_AGE_HOURS"))
+    except TokenExpired:
+        raise
+    except TokenInvalid as error:
+        try:
+            return read_token(STAFF_INVITE, token, _max_age("STAFF_INVITE_MAX_AGE_HOURS"))
+        except TokenExpired:
+            raise
+        except TokenInvalid:
+            raise error from None
+
+
 def account_from_reset(token: str) -> Account:
-    data = read_token(RESET, token, _max_age("RESET_MAX_AGE_HOURS"))
+    data = _reset_or_invite(token)
     account = Account.get_or_none(Account.id == data.get("a"))
     if account is None or account.disabled or not is_bound_to(data, account.password_hash):
         raise TokenInvalid("used or unknown")

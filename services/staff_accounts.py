@@ -3,9 +3,17 @@ the schedule) and never to a Patient; a patient account is the other way round."
 
 from __future__ import annotations
 
+import secrets
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+
+from core import audit
+from core.mail import queue_mail
 from core.passwords import hash_password
-from models.accounts import PATIENT, ROLES, STAFF_ROLES, Account
-from models.base import utcnow
+from core.tokens import make_token
+from models.accounts import PATIENT, ROLES, STAFF_ROLES, Account, RecoveryCode
+from models.base import utcnow, write_transaction
 from models.clinic import StaffMember
 
 
@@ -43,3 +51,102 @@ def create_staff_account(
         role=role,
         activated_at=utcnow(),
     )
+
+
+# --- the admin's account actions: a set-password link, a fresh start for two-step login -----
+
+STAFF_INVITE = "staff-invite"
+
+
+def unusable_password_hash() -> str:
+    """A new staff login's hash until its owner sets a password: nobody knows the password."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
+def invite_token(account: Account) -> str:
+    """Bound to the password hash like a reset link: once the password is set it is used up.
+
+    Read by services.registration.account_from_reset (the set-password page is the reset
+    page), with its own validity, STAFF_INVITE_MAX_AGE_HOURS."""
+    return make_token(STAFF_INVITE, {"a": account.id}, bound_to=account.password_hash)
+
+
+def send_password_link(account: Account, *, new: bool) -> None:
+    """Mail the staff member a link to set their own password (the admin never types one)."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    link = base + url_for("auth.reset_password", token=invite_token(account))
+    hours = current_app.config["STAFF_INVITE_MAX_AGE_HOURS"]
+    clinic = current_app.config["CLINIC_NAME"]
+    intro = (
+        _("administrator założył Ci konto personelu w e-Rejestracji %(clinic)s.", clinic=clinic)
+        if new
+        else _(
+            "administrator wysłał Ci link do ustawienia hasła w e-Rejestracji %(clinic)s.",
+            clinic=clinic,
+        )
+    )
+    queue_mail(
+        account.email,
+        _("Ustaw hasło do konta personelu"),
+        _("Dzień dobry,\n\n")
+        + intro
+        + _(
+            "\n\nTwój login: %(login)s\n\nAby ustawić hasło, otwórz link:\n%(link)s\n\n"
+            "Link jest ważny %(hours)s godz. i działa jeden raz. Po pierwszym logowaniu "
+            "włączysz weryfikację dwuetapową.\n",
+            login=account.login,
+            link=link,
+            hours=hours,
+        ),
+    )
+
+
+def resend_password_link(account: Account) -> None:
+    """The admin sends a new set-password link (the old one expired or got lost)."""
+    if account.role not in STAFF_ROLES or account.disabled:
+        raise NotAllowed()
+    with write_transaction():
+        send_password_link(account, new=account.activated_at is None)
+        audit.staff_action(
+            "admin.staff.password_link",
+            subject_account_id=account.id,
+            object_type="account",
+            object_id=account.id,
+            details=account.login,
+        )
+
+
+def reset_two_factor(account: Account) -> None:
+    """A staff member lost their phone: TOTP and recovery codes are gone, every session ends,
+    and the next login goes straight to setting two-step verification up again."""
+    if account.role not in STAFF_ROLES:
+        raise NotAllowed()
+    with write_transaction():
+        Account.update(
+            totp_secret=None,
+            totp_last_step=None,
+            session_version=Account.session_version + 1,
+        ).where(Account.id == account.id).execute()
+        RecoveryCode.delete().where(RecoveryCode.account == account.id).execute()
+        queue_mail(
+            account.email,
+            _("Wyłączono weryfikację dwuetapową"),
+            _("Dzień dobry,\n\n")
+            + _(
+                "administrator wyłączył weryfikację dwuetapową na Twoim koncie personelu "
+                "(%(login)s). Przy następnym logowaniu ustawisz ją ponownie w nowym telefonie. "
+                "Jeśli o to nie prosiłeś, skontaktuj się z administratorem.\n",
+                login=account.login,
+            ),
+        )
+        audit.staff_action(
+            "admin.staff.two_factor_reset",
+            subject_account_id=account.id,
+            object_type="account",
+            object_id=account.id,
+            details=account.login,
+        )
+
+
+class NotAllowed(ValueError):
+    """Not a staff login, or one that is disabled."""

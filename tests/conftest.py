@@ -209,3 +209,26 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+def pytest_collection_modifyitems(config, items):
+    """`BROWSER_SHARD=k/n` keeps every n-th browser test, starting at the k-th (by node id).
+
+    `make test` runs the SQLite and the PostgreSQL suites side by side and gives each half of
+    the browser tests (1/2 and 2/2): every browser test still runs once, on one database or
+    the other, and every HTTP and unit test on both. Unset (plain `pytest`), all of them run.
+    """
+    shard = os.environ.get("BROWSER_SHARD", "").strip()
+    if not shard:
+        return
+    match = re.fullmatch(r"(\d+)/(\d+)", shard)
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise pytest.UsageError(f"BROWSER_SHARD must look like 1/2, not {shard!r}")
+    index, count = int(match[1]) - 1, int(match[2])
+    browser = sorted(
+        (item for item in items if item.get_closest_marker("browser")), key=lambda i: i.nodeid
+    )
+    dropped = {item.nodeid for n, item in enumerate(browser) if n % count != index}
+    if dropped:
+        config.hook.pytest_deselected(items=[i for i in items if i.nodeid in dropped])
+        items[:] = [item for item in items if item.nodeid not in dropped]

@@ -168,6 +168,9 @@ def _run_axe_on_snapshot(page, options: dict) -> list[dict]:
 def axe_violations(page, disable: tuple[str, ...] = ()) -> list[dict]:
     """axe-core violations on the page; a page without `js_enabled` is taken as JS-enabled."""
     options = {"rules": {rule: {"enabled": False} for rule in disable}}
+    # a click that navigates returns before the new document has loaded: checking then
+    # would test a half-parsed page (CI once saw an /account/2fa without <title> or <main>)
+    page.wait_for_load_state("load")
     if getattr(page, "js_enabled", True):
         return _run_axe(page, options)
     return _run_axe_on_snapshot(page, options)

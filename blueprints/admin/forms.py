@@ -9,7 +9,6 @@ from wtforms import (
     BooleanField,
     DecimalField,
     IntegerField,
-    PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -23,13 +22,11 @@ from blueprints.forms_common import (
     NAME_RE,
     PHONE_RE,
     POSTAL_RE,
-    NewPasswordChecks,
     clean_text,
     normalize_postal_code,
     strip,
     text_field,
 )
-from core.password_policy import MAX_LENGTH as PASSWORD_MAX
 from models.accounts import STAFF_ROLES
 
 ROLE_LABELS = {
@@ -97,7 +94,7 @@ class ServiceForm(FlaskForm):
             )
 
 
-class StaffForm(NewPasswordChecks, FlaskForm):
+class StaffForm(FlaskForm):
     title = text_field(_l("Tytuł (np. lek., dr n. med.)"), 60, required=False)
     first_name = text_field(_l("Imię"), 100, pattern=NAME_RE)
     last_name = text_field(_l("Nazwisko"), 100, pattern=NAME_RE)
@@ -115,19 +112,7 @@ class StaffForm(NewPasswordChecks, FlaskForm):
     role = SelectField(
         _l("Rola"), choices=[(r, ROLE_LABELS[r]) for r in STAFF_ROLES], validate_choice=True
     )
-    password = PasswordField(
-        _l("Hasło (nowe konto lub zmiana)"), validators=[Length(max=PASSWORD_MAX)]
-    )
-    password_confirm = PasswordField(_l("Powtórz hasło"), validators=[Length(max=PASSWORD_MAX)])
     disabled = BooleanField(_l("Konto zablokowane"))
-
-    new_login = False  # set by the view: a new account needs a password
-
-    def validate_password(self, field) -> None:
-        if self.has_login.data and self.new_login and not field.data:
-            raise ValidationError(_l("Nowe konto potrzebuje hasła."))
-        if field.data:
-            super().validate_password(field)
 
     def validate_login(self, field) -> None:
         if self.has_login.data and not field.data:

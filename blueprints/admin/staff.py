@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from core.htmx import render
+from models.accounts import Account
 from models.clinic import Facility, Specialty, StaffMember
-from services import catalogue
+from services import catalogue, staff_accounts
 
 from . import bp
-from .catalogue import KINDS, Kind, _edit_page, _saved, listing_page, toggle_active
-from .forms import ROLE_LABELS, StaffForm
+from .catalogue import KINDS, Kind, _saved, listing_page, toggle_active
+from .forms import ROLE_LABELS, ConfirmForm, StaffForm
 
 
 def _staff_cells(member: StaffMember) -> list[str]:
@@ -55,8 +57,6 @@ def staff_form(object_id: int | None = None):
             "disabled": account.disabled if account else False,
         }
     form = StaffForm(data=data)
-    form.new_login = account is None
-    form.user_inputs = tuple(x for x in (form.login.data, form.email.data) if x)
     form.specialties.choices = catalogue.options(Specialty)
     form.facilities.choices = catalogue.options(Facility)
     title = member.display_name if member else _("Nowa osoba")
@@ -74,7 +74,6 @@ def staff_form(object_id: int | None = None):
                 login=form.login.data,
                 email=form.email.data,
                 role=form.role.data,
-                password=form.password.data or "",
                 disabled=form.disabled.data,
             )
         try:
@@ -82,10 +81,62 @@ def staff_form(object_id: int | None = None):
         except catalogue.LoginTaken as error:
             form.login.errors.append(error.message)
         else:
+            if account is None and login is not None and not login.disabled:
+                flash(
+                    _("Wysłano na %(email)s link do ustawienia hasła.", email=login.email),
+                    "info",
+                )
             return _saved("staff", saved.display_name)
-    return _edit_page(form, title, "admin.staff", 422 if request.method == "POST" else 200)
+    return render(
+        "admin/edit.html",
+        status=422 if request.method == "POST" else 200,
+        form=form,
+        title=title,
+        back_endpoint="admin.staff",
+        staff_account=account,
+    )
 
 
 @bp.post("/staff/<int:object_id>/active", endpoint="staff_active")
 def staff_active(object_id: int):
     return toggle_active("staff", StaffMember, object_id)
+
+
+def _member_account(object_id: int) -> Account:
+    account = catalogue.staff_account(catalogue.get(StaffMember, object_id))
+    if account is None:
+        abort(404)
+    return account
+
+
+@bp.post("/staff/<int:object_id>/password-link", endpoint="staff_password_link")
+def staff_password_link(object_id: int):
+    """Send the staff member a new link to set their password (never typed by the admin)."""
+    account = _member_account(object_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(422)
+    try:
+        staff_accounts.resend_password_link(account)
+    except staff_accounts.NotAllowed:
+        flash(_("Konto jest zablokowane: najpierw je odblokuj."), "error")
+    else:
+        flash(_("Wysłano na %(email)s link do ustawienia hasła.", email=account.email), "success")
+    return redirect(url_for("admin.staff_edit", object_id=object_id), 303)
+
+
+@bp.post("/staff/<int:object_id>/two-factor-reset", endpoint="staff_two_factor_reset")
+def staff_two_factor_reset(object_id: int):
+    """A lost phone: the staff member sets two-step verification up again at the next login."""
+    account = _member_account(object_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(422)
+    staff_accounts.reset_two_factor(account)
+    flash(
+        _(
+            "Wyłączono weryfikację dwuetapową konta %(login)s; przy następnym logowaniu "
+            "ustawi ją ponownie.",
+            login=account.login,
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.staff_edit", object_id=object_id), 303)

@@ -7,6 +7,9 @@ from services import visits
 bp = Blueprint("slots", __name__)
 
 from . import reserve, search  # noqa: E402,F401
+from .links import reserve_links  # noqa: E402
+
+bp.add_app_template_global(reserve_links, "reserve_links")
 
 # templates name the number to call about a visit through the same rule as the messages
 bp.add_app_template_global(visits.clinic_phone, "clinic_phone")

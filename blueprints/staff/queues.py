@@ -163,6 +163,7 @@ def data_request_queue():
     audit.record("read.request_queue", object_type="data_request", details=f"p{page}")
     return render(
         "staff/requests.html",
+        block="results",
         rows=rows,
         has_more=more,
         page=page,

@@ -12,7 +12,9 @@ from core.htmx import render
 from core.roles import role_required
 from models.clinic import Facility, Schedule, ScheduleService, Service, Slot, StaffMember
 from services import schedule_changes as changes
+from services.affected_visits import affected_page
 from services.booking import valid_id
+from services.paging import page_number
 
 from . import bp
 from .common import DESK, arg_id, arg_page, facility_choices, me, staff_choices, today
@@ -262,17 +264,19 @@ def affected():
                 results = changes.resolve(me(), ids, action, form.reason.data or "")
         else:
             status = 422
-    visits = changes.visits_to_resolve(staff_id)
-    for visit in visits:
-        visit.slot = Slot.get_by_id(visit.slot_id)
-        visit.patient = visit.patient
-        visit.service = visit.service
-        visit.staff = StaffMember.get_by_id(visit.slot.staff_id)
-    audit.record("read.affected_visits", object_type="agenda", details=f"staff={staff_id}")
+    page = affected_page(staff_id, page_number(request.args.get("page")))
+    audit.record(
+        "read.affected_visits",
+        object_type="agenda",
+        details=f"staff={staff_id} page={page.number}",
+    )
     return render(
         "staff/affected.html",
+        block="results",
         status=status,
-        visits=visits,
+        visits=page.items,
+        page=page,
+        reason=form.reason.data or "",
         results=results,
         form=form,
         staff_id=staff_id,

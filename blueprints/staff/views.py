@@ -1,11 +1,11 @@
 """The agenda ("terminarz"): a day or a week of slots per facility and per doctor. `/staff/`
-is today; a doctor sees their own agenda unless they pick someone else."""
+is today; the desk sees everyone's, a doctor only their own (services.agenda.agenda_staff)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import request
+from flask import abort, request
 from flask_login import current_user
 
 from core import audit
@@ -32,10 +32,12 @@ def index():
     day = arg_date("date", today())
     week = request.args.get("view") == "week"
     facility_id = arg_id("facility")
-    if "staff" in request.args:
-        staff_id = arg_id("staff")
-    else:
-        staff_id = current_user.staff_member_id if current_user.role == "doctor" else None
+    try:
+        staff_id = agenda.agenda_staff(
+            current_user.role, current_user.staff_member_id, arg_id("staff")
+        )
+    except agenda.NotYourAgenda:
+        abort(404)
     start = day - timedelta(days=day.weekday()) if week else day
     end = start + timedelta(days=6 if week else 0)
     page = arg_page()
@@ -60,7 +62,7 @@ def index():
         next_day=day + step,
         staff_id=staff_id,
         facility_id=facility_id,
-        staff=staff_choices(),
+        staff=staff_choices() if is_desk() else [],
         facilities=facility_choices(),
         desk=is_desk(),
     )

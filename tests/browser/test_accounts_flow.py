@@ -156,6 +156,7 @@ def _enable_two_step(page) -> tuple[str, list[str]]:
     page.get_by_role("navigation", name="Moje konto").get_by_role(
         "link", name="Weryfikacja dwuetapowa"
     ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Weryfikacja dwuetapowa")
     assert_no_axe_violations(page)
     page.get_by_role("button", name="Włącz weryfikację dwuetapową").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Włącz weryfikację dwuetapową")

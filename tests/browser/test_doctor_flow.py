@@ -118,6 +118,7 @@ def test_visit_completed_with_records_and_a_rodo_round_trip(page, mailbox, clini
     page.get_by_role("navigation", name="Menu personelu").get_by_role(
         "link", name="Wnioski RODO"
     ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Wnioski RODO")
     assert_no_axe_violations(page)
     page.locator("table.agenda tbody a").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Wniosek RODO")

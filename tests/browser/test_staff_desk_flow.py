@@ -67,6 +67,7 @@ def test_schedule_slots_booking_sick_day_and_the_move_mail(page, mailbox, clinic
         "link", name="Grafiki"
     ).click()
     page.get_by_role("link", name="Nowy grafik").click()
+    expect(page.get_by_label("Personel", exact=True)).to_be_visible()
     assert_no_axe_violations(page)
     page.get_by_label("Personel", exact=True).select_option(label=doctor.display_name)
     page.get_by_label("Placówka", exact=True).select_option(label="Przychodnia Centrum")

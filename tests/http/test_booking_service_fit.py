@@ -106,7 +106,7 @@ def logged_in(client, auth, clinic):
 
 
 def reserve_ids(body: str) -> list[int]:
-    return [int(x) for x in re.findall(r'href="/slots/(\d+)/reserve', body)]
+    return [int(x) for x in re.findall(r'href="(?:/login\?next=)?/slots/(\d+)/reserve', body)]
 
 
 def post_reserve(client, slot, **data):

@@ -40,7 +40,7 @@ def test_htmx_partial_with_a_full_page_of_results_is_under_10_kb(client, busy_cl
     response = client.get("/slots", headers={"HX-Request": "true"})
     body = response.get_data()
     assert response.status_code == 200
-    assert len(re.findall(rb"/reserve\?", body)) == 30  # a full page
+    assert len(re.findall(rb"/reserve(?:\?|%3F)", body)) == 30  # a full page
     assert gz(body) < 10 * KB, f"{gz(body)} bytes gzip, {len(body)} raw"
 
 

@@ -133,8 +133,44 @@ def test_the_doctors_agenda_shows_their_own_day_by_default(client, world):
     page = _table(client.get(f"/staff/?date={day}"))
     assert world["doctor"].last_name in page and "Innylekarz" not in page
     assert world["patient"].last_name in page
+    # "all" is still only the doctor's own day
     everyone = _table(client.get(f"/staff/?date={day}&staff="))
-    assert "Innylekarz" in everyone
+    assert world["doctor"].last_name in everyone and "Innylekarz" not in everyone
+
+
+def test_a_doctor_cannot_open_another_doctors_agenda(client, world):
+    with client.application.app_context():
+        db.connect(reuse_if_open=True)
+        other = factories.staff(last_name="Innylekarz")
+        factories.slot(other, world["facility"], starts_at=world["slots"][0].starts_at)
+        db.close()
+    day = to_local(world["slots"][0].starts_at).date().isoformat()
+    _log_in(client, world["doctor_account"].login)
+    for view in ("day", "week"):
+        response = client.get(f"/staff/?date={day}&view={view}&staff={other.id}")
+        assert response.status_code == 404, view
+        htmx = client.get(
+            f"/staff/?date={day}&view={view}&staff={other.id}", headers={"HX-Request": "true"}
+        )
+        assert htmx.status_code == 404, view
+    own = client.get(f"/staff/?date={day}&staff={world['doctor'].id}")
+    assert own.status_code == 200 and "Innylekarz" not in _table(own)
+    assert 'name="staff"' not in own.get_data(as_text=True)  # no picker of other doctors
+
+
+@pytest.mark.parametrize("role", ["registrar", "admin"])
+def test_the_desk_sees_any_doctors_agenda_and_everyone(client, world, role):
+    with client.application.app_context():
+        db.connect(reuse_if_open=True)
+        other = factories.staff(last_name="Innylekarz")
+        factories.slot(other, world["facility"], starts_at=world["slots"][0].starts_at)
+        db.close()
+    day = to_local(world["slots"][0].starts_at).date().isoformat()
+    _log_in(client, world[role].login)
+    one = _table(client.get(f"/staff/?date={day}&staff={other.id}"))
+    assert "Innylekarz" in one and world["doctor"].last_name not in one
+    everyone = _table(client.get(f"/staff/?date={day}"))
+    assert "Innylekarz" in everyone and world["doctor"].last_name in everyone
 
 
 def test_htmx_filters_get_only_the_table_and_vary_on_hx_request(client, world):
