@@ -79,8 +79,6 @@ def book_for(
         rules=rules,
         now=now,
         then=record,
-        # the desk counts the clinic's limit only, not a specialty's own (as before issue 9)
-        limit=rules.limit_per_specialty,
     )
 
 
