@@ -48,6 +48,7 @@ from services.booking_errors import (
     SlotUnavailable,
 )
 from services.cancel_window import check_cancellable
+from services.catalogue_cache import catalogue
 from services.rules import ClinicRules, clinic_rules
 from services.visit_mail import calendar_file, mail_account
 from services.visits import patients_of, valid_id
@@ -78,7 +79,11 @@ __all__ = [
 def _specialty_limit(specialty_id: int, rules: ClinicRules) -> int:
     """The specialty's own limit of planned visits per patient (admin pages), else the
     clinic's; 0 means no limit."""
-    own = Specialty.select(Specialty.booking_limit).where(Specialty.id == specialty_id).scalar()
+    known = catalogue().specialties.get(specialty_id)
+    if known is not None:
+        own = known.booking_limit
+    else:
+        own = Specialty.select(Specialty.booking_limit).where(Specialty.id == specialty_id).scalar()
     return rules.limit_per_specialty if own is None else own
 
 
@@ -187,7 +192,10 @@ def book_in_transaction(
                 created_at=now,
             )
             _hold(appointment.id, service.run)
-            appointment.slot = Slot.get_by_id(slot.id)
+            # what the mail and the .ics need, already in hand (no reads in the write lock)
+            slot.booked = True
+            appointment.slot, appointment.patient = slot, patient
+            appointment.held_run = list(service.run)
             then(appointment)
     except pw.IntegrityError:
         raise SlotTaken() from None
@@ -204,15 +212,17 @@ def book(
     referral_code: str = "",
     now: datetime | None = None,
     rules: ClinicRules | None = None,
+    patients: list[Patient] | None = None,
 ) -> Appointment:
     """Book a slot (and the consecutive slots a longer service needs) for the account's
-    patient or a dependant. Raises SlotNotFound, SlotTaken, SlotUnavailable,
-    BookingRuleBroken or PatientNotAllowed."""
+    patient or a dependant (`patients`: patients_of(account), when the caller has it).
+    Raises SlotNotFound, SlotTaken, SlotUnavailable, BookingRuleBroken or PatientNotAllowed."""
     now = now or utcnow()
     rules = rules or clinic_rules()
     note = clean_note(note)
     identity.check_may_book(account, now)
-    patient = next((p for p in patients_of(account) if p.id == patient_id), None)
+    whom = patients if patients is not None else patients_of(account)
+    patient = next((p for p in whom if p.id == patient_id), None)
     if patient is None:
         raise PatientNotAllowed()
 

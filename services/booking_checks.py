@@ -18,6 +18,7 @@ from services.booking_errors import (
     SlotTaken,
     SlotUnavailable,
 )
+from services.catalogue_cache import catalogue
 from services.rules import ClinicRules
 from services.slot_search import nearest_free_slots
 from services.visits import valid_id
@@ -72,13 +73,13 @@ def check_referral(service: Service, slot: Slot, raw_code: str | None) -> str:
 
 
 def _staff_and_facility_active(slot: Slot) -> bool:
-    """A deactivated doctor or facility keeps its slots in the table, but none is bookable."""
-    staff_ok = (
-        StaffMember.select().where((StaffMember.id == slot.staff_id) & StaffMember.active).exists()
-    )
-    return staff_ok and (
-        Facility.select().where((Facility.id == slot.facility_id) & Facility.active).exists()
-    )
+    """A deactivated doctor or facility keeps its slots in the table, but none is bookable.
+    Read from the cached catalogue (its version is checked once per request; deactivating
+    bumps it), not with two queries per booking."""
+    known = catalogue()
+    member = known.staff.get(slot.staff_id) or StaffMember.get_or_none(id=slot.staff_id)
+    place = known.facilities.get(slot.facility_id) or Facility.get_or_none(id=slot.facility_id)
+    return bool(member and member.active and place and place.active)
 
 
 def check_slot_open(slot: Slot, rules: ClinicRules, now: datetime) -> None:

@@ -15,7 +15,6 @@ from core.timeutil import to_local
 from models.accounts import Account
 from models.booking import Appointment
 from models.clinic import Facility, Service, StaffMember
-from models.patients import Patient
 from services.catalogue_cache import catalogue
 from services.visits import clinic_phone, visit_ends_at
 
@@ -32,7 +31,7 @@ def describe(appointment: Appointment) -> dict[str, str]:
     known = catalogue()  # no query for staff, place and service (the booking's write lock)
     staff = known.staff.get(slot.staff_id) or StaffMember.get_by_id(slot.staff_id)
     facility = known.facilities.get(slot.facility_id) or Facility.get_by_id(slot.facility_id)
-    patient = Patient.get_by_id(appointment.patient_id)
+    patient = appointment.patient  # no query when the caller loaded it (the booking has)
     service = known.services.get(appointment.service_id) or Service.get_by_id(
         appointment.service_id
     )

@@ -61,6 +61,9 @@ def appointment_for(account: Account, appointment_id: int | str | None) -> Appoi
 
 def held_slots(appointment: Appointment) -> list[Slot]:
     """The slots the visit holds (or held), in time order; at least its first slot."""
+    known = getattr(appointment, "held_run", None)  # set by the booking that just made it
+    if known:
+        return sorted(known, key=lambda s: s.starts_at)
     slots = list(
         Slot.select()
         .join(AppointmentSlot, on=(AppointmentSlot.slot == Slot.id))

@@ -84,7 +84,8 @@ class ReserveForm(FlaskForm):
 
 
 def _me() -> Account:
-    return Account.get_by_id(current_user.id)
+    """The account Flask-Login loaded for this request (no second read)."""
+    return current_user._get_current_object()
 
 
 def _load_related(slot: Slot) -> Slot:
@@ -218,6 +219,7 @@ def reserve(slot_id: int):
             form.note.data or "",
             referral_code=form.referral_code.data or "",
             rules=rules,
+            patients=patients,
         )
     except booking_errors.SlotTaken as error:
         mine = (
