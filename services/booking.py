@@ -149,7 +149,7 @@ def audit_visit(action: str, appointment: Appointment, by: Account, details: str
 def book_in_transaction(
     by: Account,
     patient: Patient,
-    slot_id: int | str | None,
+    slot_id: Slot | int | str | None,
     service_id: int | str | None,
     *,
     note: str,
@@ -167,7 +167,9 @@ def book_in_transaction(
     so the outbox row commits with the visit or not at all). `note` is already clean
     (clean_note). Raises SlotNotFound, SlotUnavailable, SlotTaken (also when another booking
     won a slot) and BookingRuleBroken."""
-    slot = slot_by_id(slot_id)
+    # a Slot the caller just read is taken as it is: the conditional UPDATE in _take_slot
+    # re-checks free, open and future inside the transaction
+    slot = slot_id if isinstance(slot_id, Slot) else slot_by_id(slot_id)
     check_slot_open(slot, rules, now)
     service = pick_service(slot, service_id, patient)
     referral_code = check_referral(service, slot, referral_code)
@@ -204,7 +206,7 @@ def book_in_transaction(
 
 def book(
     account: Account,
-    slot_id: int,
+    slot_id: Slot | int,
     patient_id: int,
     service_id: int | str | None = None,
     note: str = "",

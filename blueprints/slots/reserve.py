@@ -213,7 +213,7 @@ def reserve(slot_id: int):
     try:
         appointment = booking.book(
             account,
-            slot.id,
+            slot,
             form.patient.data,
             form.service.data,
             form.note.data or "",
