@@ -13,11 +13,12 @@ from core.pesel import make as make_pesel
 from core.totp import new_secret
 from models.accounts import Account
 from models.audit import AuditEvent
-from models.base import db, utcnow
+from models.base import utcnow
 from models.booking import Appointment
 from models.mail import OutboxMessage
 from models.patients import Patient
 from tests import factories
+from tests import role_matrix as rm
 from tests.conftest import csrf_token
 from tests.http.test_auth_register import _clinic, registration_data
 
@@ -31,24 +32,11 @@ def app_config(app_config):
 
 @pytest.fixture
 def world(app):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        made = factories.desk_clinic()
-        made.update(_clinic())
-        db.close()
-    return made
+    return factories.made_in(app, lambda: {**factories.desk_clinic(), **_clinic()})
 
 
 def _log_in(client, login: str) -> str:
-    response = client.post(
-        "/login",
-        data={
-            "login": login,
-            "password": factories.PASSWORD,
-            "csrf_token": csrf_token(client, "/login"),
-        },
-    )
-    assert response.status_code == 303
+    rm.log_in(client, login)
     return csrf_token(client, "/help")
 
 
