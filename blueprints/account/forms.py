@@ -13,20 +13,18 @@ from blueprints.forms_common import (
     EMAIL_RE,
     TOO_LONG,
     NewPasswordChecks,
+    address_fields,
+    birth_date_field,
+    check_birth_date,
     first_name_field,
-    flat_number_field,
-    house_number_field,
     last_name_field,
-    locality_field,
-    normalize_pesel,
     parse_birth_date,
+    pesel_field,
     phone_field,
-    postal_code_field,
-    street_field,
+    read_pesel,
     strip,
     text_field,
 )
-from core import pesel as pesel_rules
 from core.password_policy import MAX_LENGTH as PASSWORD_MAX
 
 
@@ -57,12 +55,7 @@ class PersonalDataForm(FlaskForm):
     first_name = first_name_field()
     last_name = last_name_field()
     phone = phone_field()
-    street = street_field()
-    house_number = house_number_field()
-    flat_number = flat_number_field()
-    postal_code = postal_code_field()
-    locality = locality_field()
-    locality_choice = HiddenField()
+    street, house_number, flat_number, postal_code, locality, locality_choice = address_fields()
 
 
 class EmailChangeForm(FlaskForm):
@@ -130,21 +123,16 @@ class NewDependantForm(FlaskForm):
 
     first_name = first_name_field()
     last_name = last_name_field()
-    pesel = text_field(_l("PESEL"), 11, required=None, normalize=normalize_pesel)
+    pesel = pesel_field()
     guardian_pesel = BooleanField(_l("PESEL opiekuna"))
-    birth_date = text_field(_l("Data urodzenia"), 10, required=None)
+    birth_date = birth_date_field()
     sex = RadioField(
         _l("Płeć"),
         choices=[("F", _l("kobieta")), ("M", _l("mężczyzna"))],
         validate_choice=False,
     )
     phone = phone_field()
-    street = street_field()
-    house_number = house_number_field()
-    flat_number = flat_number_field()
-    postal_code = postal_code_field()
-    locality = locality_field()
-    locality_choice = HiddenField()
+    street, house_number, flat_number, postal_code, locality, locality_choice = address_fields()
 
     derived_birth_date: date | None = None
     derived_sex: str = ""
@@ -161,23 +149,11 @@ class NewDependantForm(FlaskForm):
             raise ValidationError(
                 _l("Podaj PESEL albo zaznacz „PESEL opiekuna”, gdy dziecko nie ma numeru.")
             )
-        try:
-            self.derived_birth_date, self.derived_sex = pesel_rules.parse(field.data)
-        except pesel_rules.InvalidPesel:
-            raise ValidationError(_l("Nieprawidłowy numer PESEL — sprawdź cyfry.")) from None
-        if self.derived_birth_date > date.today():
-            raise ValidationError(_l("Nieprawidłowy numer PESEL — data urodzenia z przyszłości."))
+        self.derived_birth_date, self.derived_sex = read_pesel(field.data)
 
     def validate_birth_date(self, field) -> None:
-        if not self.guardian_pesel.data:
-            return
-        if not field.data:
-            raise ValidationError(_l("Bez numeru PESEL podaj datę urodzenia."))
-        born = parse_birth_date(field.data)
-        if born is None:
-            raise ValidationError(_l("Podaj prawidłową datę urodzenia."))
-        if born > date.today() or born.year < 1900:
-            raise ValidationError(_l("Podaj prawdziwą datę urodzenia."))
+        if self.guardian_pesel.data:
+            check_birth_date(field.data)
 
     def validate_sex(self, field) -> None:
         if self.guardian_pesel.data and field.data not in ("F", "M"):
