@@ -176,11 +176,12 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
 
     # shared documents: outside the web root (static/), under instance/ unless configured
     cfg["DOCUMENTS_DIR"] = env.get("DOCUMENTS_DIR") or str(instance / "documents")
-    # the doctor's upload route only (the rest of the app keeps MAX_CONTENT_LENGTH)
-    raw_max = env.get("DOCUMENT_MAX_BYTES") or str(10 * 1024 * 1024)
-    if not raw_max.isdigit() or not 1024 <= int(raw_max) <= 100 * 1024 * 1024:
-        raise ConfigError(f"DOCUMENT_MAX_BYTES must be 1024..104857600, got {raw_max!r}")
-    cfg["DOCUMENT_MAX_BYTES"] = int(raw_max)
+    # the doctor's upload route only (the rest of the app keeps MAX_CONTENT_LENGTH); the
+    # default is _INT_SETTINGS' and every reader takes it from app.config
+    if not 1024 <= cfg["DOCUMENT_MAX_BYTES"] <= 100 * 1024 * 1024:
+        raise ConfigError(
+            f"DOCUMENT_MAX_BYTES must be 1024..104857600, got {cfg['DOCUMENT_MAX_BYTES']!r}"
+        )
 
     default_db = f"sqlite:///{instance / 'wizyta.sqlite3'}"
     cfg["UNVERIFIED_CAN_BOOK"] = env.get("UNVERIFIED_CAN_BOOK", "all").strip().lower()

@@ -96,7 +96,7 @@ def share_document(
     SHA-256, then recorded. The file is written before the row, so a row always has one.
     `max_bytes` defaults to the DOCUMENT_MAX_BYTES setting."""
     if max_bytes is None:
-        max_bytes = current_app.config.get("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+        max_bytes = current_app.config["DOCUMENT_MAX_BYTES"]
     title = title.strip()
     if not title or len(title) > 200:
         raise DocumentError(_("Podaj tytuł dokumentu (najwyżej 200 znaków)."))
