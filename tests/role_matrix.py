@@ -15,13 +15,15 @@ ROLES = (ANONYMOUS, "patient", "doctor", "registrar", "admin")
 LOG_IN = "sent to log in"  # the expected answer of a visitor: a redirect to the log-in page
 
 
-def log_in(client, login: str, password: str = factories.PASSWORD) -> None:
-    """Log the test client in (the log-in must succeed: 303)."""
+def log_in(client, login: str, password: str = factories.PASSWORD, token_from: str = ""):
+    """Log the test client in (the log-in must succeed: 303); with `token_from`, the CSRF
+    token of the new session as that page shows it."""
     response = client.post(
         "/login",
         data={"login": login, "password": password, "csrf_token": csrf_token(client, "/login")},
     )
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return csrf_token(client, token_from) if token_from else None
 
 
 def logins(world: dict) -> dict[str, str]:
@@ -36,9 +38,9 @@ def logins(world: dict) -> dict[str, str]:
 
 def enter_as(client, role: str, role_logins: dict[str, str]) -> str:
     """Log in as `role` (a visitor stays logged out); the CSRF token of the session."""
-    if role != ANONYMOUS:
-        log_in(client, role_logins[role])
-    return csrf_token(client, "/help")
+    if role == ANONYMOUS:
+        return csrf_token(client, "/help")
+    return log_in(client, role_logins[role], token_from="/help")
 
 
 def routes(gets: Iterable[str] = (), posts: Iterable[str] = ()) -> list[tuple[str, str]]:

@@ -67,8 +67,7 @@ def test_a_doctor_sees_own_orders_not_the_requests_nor_the_desks_actions(client,
 
 
 def test_another_doctor_gets_404_on_an_order_not_addressed_to_them(client, world):
-    rm.log_in(client, world["other_doctor_account"].login)
-    token = csrf_token(client, "/staff/")
+    token = rm.log_in(client, world["other_doctor_account"].login, token_from="/staff/")
     tried = rm.routes(
         [f"/staff/prescription-orders/{world['order'].id}"], _order_posts(world)["doctor"]
     )
@@ -100,9 +99,8 @@ def test_filters_new_mine_and_by_doctor(client, world):
 
 
 def test_assign_then_the_new_doctor_rejects_with_a_reason_and_the_patient_is_told(client, world):
-    rm.log_in(client, world["registrar"].login)
     path = f"/staff/prescription-orders/{world['order'].id}"
-    token = csrf_token(client, path)
+    token = rm.log_in(client, world["registrar"].login, token_from=path)
     bad = client.post(f"{path}/assign", data={"csrf_token": token, "doctor": "999999"})
     assert bad.status_code == 422
     moved = client.post(
@@ -113,8 +111,7 @@ def test_assign_then_the_new_doctor_rejects_with_a_reason_and_the_patient_is_tol
     rm.log_in(client, world["doctor_account"].login)  # the first doctor lost it
     assert client.get(path).status_code == 404
     client.post("/logout", data={"csrf_token": csrf_token(client, "/staff/")})
-    rm.log_in(client, world["other_doctor_account"].login)
-    token = csrf_token(client, path)
+    token = rm.log_in(client, world["other_doctor_account"].login, token_from=path)
     empty = client.post(f"{path}/reject", data={"csrf_token": token, "reason": ""})
     assert empty.status_code == 422
     with client.application.app_context():
@@ -133,9 +130,8 @@ def test_assign_then_the_new_doctor_rejects_with_a_reason_and_the_patient_is_tol
 
 
 def test_the_doctor_issues_from_the_queue_and_the_patient_gets_the_code(client, world):
-    rm.log_in(client, world["doctor_account"].login)
     path = f"/staff/prescription-orders/{world['order'].id}"
-    token = csrf_token(client, path)
+    token = rm.log_in(client, world["doctor_account"].login, token_from=path)
     assert client.post(f"{path}/issue", data={"csrf_token": token}).status_code == 303
     with client.application.app_context():
         order = PrescriptionOrder.get_by_id(world["order"].id)
@@ -163,9 +159,8 @@ def test_requests_by_deadline_highlighted_when_close(client, world, app):
 
 
 def test_assign_answer_and_the_patient_sees_it_with_its_date(client, world):
-    rm.log_in(client, world["registrar"].login)
     path = f"/staff/requests/{world['request'].id}"
-    token = csrf_token(client, path)
+    token = rm.log_in(client, world["registrar"].login, token_from=path)
     assigned = client.post(
         f"{path}/assign", data={"csrf_token": token, "account": str(world["admin"].id)}
     )
@@ -195,9 +190,8 @@ def test_assign_answer_and_the_patient_sees_it_with_its_date(client, world):
 
 
 def test_close_a_request(client, world):
-    rm.log_in(client, world["admin"].login)
     path = f"/staff/requests/{world['request'].id}"
-    token = csrf_token(client, path)
+    token = rm.log_in(client, world["admin"].login, token_from=path)
     closed = client.post(
         f"{path}/answer", data={"csrf_token": token, "answer": "Duplikat.", "close": "1"}
     )

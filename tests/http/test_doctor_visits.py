@@ -72,9 +72,8 @@ def test_the_doctor_opens_the_visit_and_the_read_is_audited(client, world):
 
 
 def test_records_wait_for_a_completed_visit_and_then_reach_the_patient(client, world):
-    rm.log_in(client, world["doctor_account"].login)
     base = f"/staff/visits/{world['visit'].id}"
-    token = csrf_token(client, base)
+    token = rm.log_in(client, world["doctor_account"].login, token_from=base)
     refused = client.post(f"{base}/referrals", data={"csrf_token": token, "target": "Kardiolog"})
     assert refused.status_code == 409
     done = client.post(
@@ -132,8 +131,7 @@ def test_a_visit_not_started_cannot_be_closed(client, world, app):
 
         later = A.create(slot=world["slots"][1], patient=world["patient"], service=world["service"])
         db.close()
-    rm.log_in(client, world["doctor_account"].login)
-    token = csrf_token(client, f"/staff/visits/{later.id}")
+    token = rm.log_in(client, world["doctor_account"].login, token_from=f"/staff/visits/{later.id}")
     for action in ("complete", "no-show"):
         response = client.post(f"/staff/visits/{later.id}/{action}", data={"csrf_token": token})
         assert response.status_code == 409
@@ -142,9 +140,8 @@ def test_a_visit_not_started_cannot_be_closed(client, world, app):
 
 
 def test_no_show(client, world):
-    rm.log_in(client, world["doctor_account"].login)
     base = f"/staff/visits/{world['visit'].id}"
-    token = csrf_token(client, base)
+    token = rm.log_in(client, world["doctor_account"].login, token_from=base)
     assert client.post(f"{base}/no-show", data={"csrf_token": token}).status_code == 303
     with client.application.app_context():
         assert Appointment.get_by_id(world["visit"].id).status == "no_show"
@@ -152,9 +149,8 @@ def test_no_show(client, world):
 
 
 def _completed(client, world) -> tuple[str, str]:
-    rm.log_in(client, world["doctor_account"].login)
     base = f"/staff/visits/{world['visit'].id}"
-    token = csrf_token(client, base)
+    token = rm.log_in(client, world["doctor_account"].login, token_from=base)
     assert client.post(f"{base}/complete", data={"csrf_token": token}).status_code == 303
     return base, token
 
@@ -242,9 +238,8 @@ def test_an_oversized_file_is_refused_with_the_routes_own_limit(client, world, a
 
 
 def test_other_forms_keep_the_64_kb_limit(client, world):
-    rm.log_in(client, world["doctor_account"].login)
     base = f"/staff/visits/{world['visit'].id}"
-    token = csrf_token(client, base)
+    token = rm.log_in(client, world["doctor_account"].login, token_from=base)
     response = client.post(
         f"{base}/recommendations", data={"csrf_token": token, "recommendation": "x" * 70_000}
     )

@@ -19,7 +19,6 @@ from models.mail import OutboxMessage
 from models.patients import Patient
 from tests import factories
 from tests import role_matrix as rm
-from tests.conftest import csrf_token
 from tests.http.test_auth_register import _clinic, registration_data
 
 PESEL = make_pesel(date(1990, 5, 17), 123, female=True)
@@ -36,8 +35,7 @@ def world(app):
 
 
 def _log_in(client, login: str) -> str:
-    rm.log_in(client, login)
-    return csrf_token(client, "/help")
+    return rm.log_in(client, login, token_from="/help")
 
 
 def _phone_patient(client, token, **over):

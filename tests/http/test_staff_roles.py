@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 
 from core.timeutil import to_local
-from models.base import db
 from tests import factories
 from tests import role_matrix as rm
 
@@ -79,18 +78,24 @@ def test_registrar_and_admin_open_every_desk_page(client, world, role):
     rm.expect(client, token, (303, 409, 422), rm.routes(posts=_desk_posts(world)))
 
 
+@pytest.fixture
+def other(app, world):
+    """Another doctor ("Innylekarz") with a slot at the time of the world's first slot."""
+
+    def make():
+        member = factories.staff(last_name="Innylekarz")
+        factories.slot(member, world["facility"], starts_at=world["slots"][0].starts_at)
+        return member
+
+    return factories.made_in(app, make)
+
+
 def _table(response) -> str:
     page = response.get_data(as_text=True)
     return page[page.index('<table class="agenda">') :]
 
 
-def test_the_doctors_agenda_shows_their_own_day_by_default(client, world):
-    other = None
-    with client.application.app_context():
-        db.connect(reuse_if_open=True)
-        other = factories.staff(last_name="Innylekarz")
-        factories.slot(other, world["facility"], starts_at=world["slots"][0].starts_at)
-        db.close()
+def test_the_doctors_agenda_shows_their_own_day_by_default(client, world, other):
     rm.log_in(client, world["doctor_account"].login)
     day = to_local(world["slots"][0].starts_at).date().isoformat()
     page = _table(client.get(f"/staff/?date={day}"))
@@ -101,12 +106,7 @@ def test_the_doctors_agenda_shows_their_own_day_by_default(client, world):
     assert world["doctor"].last_name in everyone and "Innylekarz" not in everyone
 
 
-def test_a_doctor_cannot_open_another_doctors_agenda(client, world):
-    with client.application.app_context():
-        db.connect(reuse_if_open=True)
-        other = factories.staff(last_name="Innylekarz")
-        factories.slot(other, world["facility"], starts_at=world["slots"][0].starts_at)
-        db.close()
+def test_a_doctor_cannot_open_another_doctors_agenda(client, world, other):
     day = to_local(world["slots"][0].starts_at).date().isoformat()
     rm.log_in(client, world["doctor_account"].login)
     for view in ("day", "week"):
@@ -122,12 +122,7 @@ def test_a_doctor_cannot_open_another_doctors_agenda(client, world):
 
 
 @pytest.mark.parametrize("role", ["registrar", "admin"])
-def test_the_desk_sees_any_doctors_agenda_and_everyone(client, world, role):
-    with client.application.app_context():
-        db.connect(reuse_if_open=True)
-        other = factories.staff(last_name="Innylekarz")
-        factories.slot(other, world["facility"], starts_at=world["slots"][0].starts_at)
-        db.close()
+def test_the_desk_sees_any_doctors_agenda_and_everyone(client, world, other, role):
     day = to_local(world["slots"][0].starts_at).date().isoformat()
     rm.log_in(client, world[role].login)
     one = _table(client.get(f"/staff/?date={day}&staff={other.id}"))

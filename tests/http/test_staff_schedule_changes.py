@@ -17,7 +17,6 @@ from models.mail import OutboxMessage
 from services import booking
 from tests import factories
 from tests import role_matrix as rm
-from tests.conftest import csrf_token
 
 
 @pytest.fixture
@@ -43,8 +42,7 @@ def _world() -> dict:
 
 
 def _log_in(client, login: str) -> str:
-    rm.log_in(client, login)
-    return csrf_token(client, "/staff/")
+    return rm.log_in(client, login, token_from="/staff/")
 
 
 def _sick_day(client, token, world, action: str):
