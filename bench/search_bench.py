@@ -330,7 +330,7 @@ def measure_alternatives(app, ids, runs: int) -> None:
     same kind nearest to a taken one, for a taken slot early, mid-year and at the end."""
     from models.base import db, utcnow
     from models.clinic import Slot
-    from services import booking
+    from services import booking_checks
     from services.rules import clinic_rules
 
     with app.app_context():
@@ -346,7 +346,7 @@ def measure_alternatives(app, ids, runs: int) -> None:
                 samples = []
                 for _ in range(runs):
                     t0 = time.perf_counter()
-                    booking.alternatives_for(taken, service, rules, now)
+                    booking_checks.alternatives_for(taken, service, rules, now)
                     samples.append((time.perf_counter() - t0) * 1000)
                 p50, p95 = percentiles(samples)
                 print(f"{where + ', same ' + kind:<34} {p50:7.1f} / {p95:6.1f}")

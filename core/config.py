@@ -176,11 +176,11 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict[s
 
     # shared documents: outside the web root (static/), under instance/ unless configured
     cfg["DOCUMENTS_DIR"] = env.get("DOCUMENTS_DIR") or str(instance / "documents")
-    # the doctor's upload route only (the rest of the app keeps MAX_CONTENT_LENGTH); the
-    # default is _INT_SETTINGS' and every reader takes it from app.config
+    # the doctor's upload route only (the rest of the app keeps MAX_CONTENT_LENGTH); read with
+    # the integer settings above (its one default is there), only its range is checked here
     if not 1024 <= cfg["DOCUMENT_MAX_BYTES"] <= 100 * 1024 * 1024:
         raise ConfigError(
-            f"DOCUMENT_MAX_BYTES must be 1024..104857600, got {cfg['DOCUMENT_MAX_BYTES']!r}"
+            f"DOCUMENT_MAX_BYTES must be 1024..104857600, got {cfg['DOCUMENT_MAX_BYTES']}"
         )
 
     default_db = f"sqlite:///{instance / 'wizyta.sqlite3'}"

@@ -38,7 +38,7 @@ class DomainError(Exception):
     person, translated when read (in the request's language). A view that shows the refusal
     inside its own form catches the error and uses both; anything it lets through reaches the
     one handler in install_error_pages: the error page, or for htmx the message retargeted
-    into <main>. Services subclass it (services.booking.BookingError,
+    into <main>. Services subclass it (services.booking_errors.BookingError,
     services.accounts.LoginRefused, services.account_changes.AccountChangeRefused)."""
 
     status: int = 409

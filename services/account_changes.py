@@ -6,9 +6,6 @@ Each function does one change in one transaction, queues the e-mail notice insid
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,12 +16,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from core import audit
-from core import totp as totp_rules
 from core.errors import DomainError
 from core.mail import queue_mail
 from core.passwords import hash_password, verify_password
 from core.tokens import TokenInvalid, is_bound_to, make_token, read_token
-from models.accounts import Account, Consent, ConsentRecord, RecoveryCode
+from models.accounts import Account, Consent, ConsentRecord
 from models.base import write_transaction
 from models.clinic import Locality
 from models.patients import Patient
@@ -129,7 +125,9 @@ def _link(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
-def _notice(account: Account, subject: str, what: str, to: str | None = None) -> None:
+def notice(account: Account, subject: str, what: str, to: str | None = None) -> None:
+    """Mail the account (or `to`) that something changed on it, with whom to call if it was
+    not them (also used by services.two_factor)."""
     queue_mail(
         to or account.email,
         subject,
@@ -228,7 +226,7 @@ def request_email_change(account: Account, password: str, new_email: str) -> Non
                 hours=hours,
             ),
         )
-        _notice(
+        notice(
             account,
             _("Prośba o zmianę adresu e-mail"),
             _(
@@ -276,7 +274,7 @@ def confirm_email_change(token: str) -> Account:
             if changed != 1:
                 raise EmailChangeRefused()
             account.email, account.pending_email = new_email, None
-            _notice(
+            notice(
                 account,
                 _("Adres e-mail konta został zmieniony"),
                 _(
@@ -305,7 +303,7 @@ def change_password(account: Account, current_password: str, new_password: str) 
         Account.update(password_hash=new_hash, session_version=Account.session_version + 1).where(
             Account.id == account.id
         ).execute()
-        _notice(
+        notice(
             account,
             _("Hasło do konta zostało zmienione"),
             _(
@@ -391,73 +389,3 @@ def set_consent(account: Account, consent: Consent, granted: bool, ip: str) -> b
             details=f"{consent.code} v{consent.version}",
         )
     return True
-
-
-# --- two-factor -----------------------------------------------------------------------------
-
-
-def pending_secret(account: Account, nonce: str) -> str:
-    """The secret offered during set-up, derived on the server from a random session nonce.
-
-    The session cookie holds only the nonce (it is signed, not encrypted), so the secret
-    itself never travels in a cookie or hidden field (ASVS V2.8 secret stored server-side).
-    """
-    key = current_app.config["SECRET_KEY"]
-    key = key.encode() if isinstance(key, str) else key
-    digest = hmac.new(key, f"totp-setup:{account.id}:{nonce}".encode(), hashlib.sha256).digest()
-    return base64.b32encode(digest[:20]).decode("ascii")
-
-
-def enable_two_factor(account: Account, secret: str, code: str) -> list[str]:
-    """Switch TOTP on after a right code for the new secret; returns 10 recovery codes."""
-    with write_transaction():
-        if not totp_rules.confirm_new_secret(account, secret, code):
-            raise WrongCode()
-        codes = totp_rules.make_recovery_codes(account)
-        _notice(
-            account,
-            _("Włączono weryfikację dwuetapową"),
-            _("na Twoim koncie w e-Rejestracji włączono weryfikację dwuetapową (kod z aplikacji)."),
-        )
-        audit.record_for_account(account, "totp.enabled")
-    return codes
-
-
-def _check_password_and_code(account: Account, password: str, code: str) -> None:
-    check_password(account, password)
-    if not totp_rules.verify_second_factor(account, code):
-        audit.record_for_account(account, "totp.reauth_failed")
-        raise WrongCode()
-
-
-def regenerate_recovery_codes(account: Account, password: str, code: str) -> list[str]:
-    """New codes replace all old ones; needs the password and a current code."""
-    _check_password_and_code(account, password, code)
-    with write_transaction():
-        codes = totp_rules.make_recovery_codes(account)
-        _notice(
-            account,
-            _("Wygenerowano nowe kody zapasowe"),
-            _("dla Twojego konta wygenerowano nowe kody zapasowe; poprzednie przestały działać."),
-        )
-        audit.record_for_account(account, "totp.recovery_codes_regenerated")
-    return codes
-
-
-def disable_two_factor(account: Account, password: str, code: str) -> None:
-    """ASVS V3.7.1 switching 2FA off needs the password and a current code."""
-    _check_password_and_code(account, password, code)
-    with write_transaction():
-        Account.update(totp_secret=None).where(Account.id == account.id).execute()
-        RecoveryCode.delete().where(RecoveryCode.account == account.id).execute()
-        account.totp_secret = None
-        _notice(
-            account,
-            _("Wyłączono weryfikację dwuetapową"),
-            _("na Twoim koncie w e-Rejestracji wyłączono weryfikację dwuetapową."),
-        )
-        audit.record_for_account(account, "totp.disabled")
-
-
-def record_setup_started(account: Account) -> None:
-    audit.record_for_account(account, "totp.setup_started")

@@ -1,22 +1,22 @@
 """Booking by phone: the desk books, moves and cancels on a patient's behalf.
 
 The same rules and the same single-booking guarantee as the patient's own booking: the
-transaction, the conditional `UPDATE slot … WHERE NOT booked` and the unique `active_slot`
-indexes come from services.booking, so a phone booking racing an online one for the same slot
-ends with one winner and a SlotTaken for the other. What differs is only who acts (the staff
-account, written to the audit log) and that the desk may cancel or move a visit inside the
-cancel-notice window — that window is why a patient is told to call. The patient (or their
-guardians, for a dependant) gets the e-mail; a person without a login gets none.
+transaction (the conditional `UPDATE slot … WHERE NOT booked`, the unique `active_slot`
+indexes) is services.booking's own — book_in_transaction, move_in_transaction and
+cancel_in_transaction serve both sides; the desk adds only its audit event, its mail and the
+reason — so a phone booking racing an online one for the same slot ends with one winner and
+a SlotTaken for the other. What differs is only who acts (the staff account, written to the
+audit log) and that the desk may cancel or move a visit inside the cancel-notice window —
+that window is why a patient is told to call. The patient (or their guardians, for a
+dependant) gets the e-mail; a person without a login gets none.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-import peewee as pw
 from flask_babel import gettext as _
 
-from core import audit
 from core.mail import queue_mail
 from models.accounts import Account
 from models.base import utcnow
@@ -24,44 +24,23 @@ from models.booking import Appointment
 from models.clinic import Slot
 from models.patients import Patient
 
-from . import booking
-from .booking import (
-    AppointmentNotActive,
-    BookingRuleBroken,
-    SlotTaken,
-    SlotUnavailable,
-)
+from . import booking, booking_checks, visit_mail
+from .booking_errors import AppointmentNotActive, SlotUnavailable
 from .desk_patients import mail_recipients
 from .rules import ClinicRules, clinic_rules
-
-# services.booking's transaction pieces: shared on purpose, so both sides keep one guarantee
-_transaction = booking._transaction
-_lock_patient = booking._lock_patient
-_take_slot = booking._take_slot
-_hold = booking._hold
-_release = booking._release
-_active_in_specialty = booking._active_in_specialty
 
 
 def mail_patient(appointment: Appointment, subject: str, intro: str, attachments) -> int:
     """Queue the visit's e-mail to everyone who hears about the patient; returns how many."""
-    info = booking.describe(appointment)
-    lines = [
-        intro,
-        "",
-        _("Pacjent: %(patient)s", patient=info["patient"]),
-        _("Termin: %(when)s", when=info["when"]),
-        _("Świadczenie: %(service)s", service=info["service"]),
-        _("Personel: %(staff)s", staff=info["staff"]),
-        _("Miejsce: %(location)s", location=info["location"]),
-        _("Telefon placówki: %(phone)s", phone=info["phone"]),
-        "",
-        _("Szczegóły wizyty (po zalogowaniu): %(url)s", url=booking.visit_url(appointment)),
-    ]
+    body = "\n".join(visit_mail.mail_body(appointment, intro))
     recipients = mail_recipients(appointment.patient_id)
     for to in recipients:
-        queue_mail(to, subject, "\n".join(lines), attachments=attachments)
+        queue_mail(to, subject, body, attachments=attachments)
     return len(recipients)
+
+
+def _clean_reason(reason: str | None) -> str:
+    return " ".join((reason or "").split())[:200]
 
 
 def book_for(
@@ -78,52 +57,29 @@ def book_for(
     """Book a slot for the patient on the phone: the clinic's rules as online."""
     now = now or utcnow()
     rules = rules or clinic_rules()
-    note = (note or "").strip()
-    if len(note) > booking.NOTE_MAX or any(ord(c) < 32 and c not in "\r\n\t" for c in note):
-        raise BookingRuleBroken("note")
-    slot = booking.slot_by_id(slot_id)
-    booking.check_slot_open(slot, rules, now)
-    service = booking.pick_service(slot, service_id, patient)
-    referral_code = booking.check_referral(service, slot, referral_code)
-    try:
-        with _transaction():
-            _lock_patient(patient.id)
-            for held in service.run:
-                _take_slot(held.id, rules, now)
-            if rules.limit_per_specialty and (
-                _active_in_specialty(patient.id, service.specialty_id, now)
-                >= rules.limit_per_specialty
-            ):
-                raise BookingRuleBroken("limit")
-            appointment = Appointment.create(
-                slot=slot.id,
-                active_slot=slot.id,
-                patient=patient.id,
-                service=service.id,
-                booked_by=staff.id,
-                note=note,
-                referral_code=referral_code,
-                created_at=now,
-            )
-            _hold(appointment.id, service.run)
-            appointment.slot = Slot.get_by_id(slot.id)
-            audit.record(
-                "desk.appointment.book",
-                patient_id=patient.id,
-                object_type="appointment",
-                object_id=appointment.id,
-                details=f"slot={slot.id} service={service.id}",
-                account_id=staff.id,
-            )
-            mail_patient(
-                appointment,
-                _("Potwierdzenie rezerwacji wizyty"),
-                _("Rejestracja zarezerwowała dla Ciebie wizytę."),
-                [booking.calendar_file(appointment)],
-            )
-    except pw.IntegrityError:
-        raise SlotTaken() from None
-    return appointment
+    note = booking_checks.clean_note(note)
+
+    def record(appointment: Appointment) -> None:
+        details = f"slot={appointment.slot_id} service={appointment.service_id}"
+        booking.audit_visit("desk.appointment.book", appointment, staff, details)
+        mail_patient(
+            appointment,
+            _("Potwierdzenie rezerwacji wizyty"),
+            _("Rejestracja zarezerwowała dla Ciebie wizytę."),
+            [visit_mail.calendar_file(appointment)],
+        )
+
+    return booking.book_in_transaction(
+        staff,
+        patient,
+        slot_id,
+        service_id,
+        note=note,
+        referral_code=referral_code,
+        rules=rules,
+        now=now,
+        then=record,
+    )
 
 
 def _check_active(appointment: Appointment, now: datetime) -> None:
@@ -141,33 +97,26 @@ def cancel_for(
     """Cancel on the patient's behalf (also inside the cancel-notice window) and mail them."""
     now = now or utcnow()
     _check_active(appointment, now)
-    reason = " ".join((reason or "").split())[:200]
-    with _transaction():
-        _release(appointment, "cancelled", now)
-        audit.record(
-            "desk.appointment.cancel",
-            patient_id=appointment.patient_id,
-            object_type="appointment",
-            object_id=appointment.id,
-            details=f"slot={appointment.slot_id} {reason}".strip(),
-            account_id=staff.id,
-        )
+    reason = _clean_reason(reason)
+
+    def record(appointment: Appointment) -> None:
+        details = f"slot={appointment.slot_id} {reason}".strip()
+        booking.audit_visit("desk.appointment.cancel", appointment, staff, details)
         intro = _("Przychodnia odwołała wizytę.")
         if reason:
             intro += " " + _("Powód: %(reason)s", reason=reason)
         intro += " " + _(
             "Aby umówić nowy termin, wyszukaj go w e-Rejestracji albo zadzwoń: %(phone)s.",
-            phone=booking.describe(appointment)["phone"],
+            phone=visit_mail.describe(appointment)["phone"],
         )
         mail_patient(
             appointment,
             _("Odwołanie wizyty"),
             intro,
-            [booking.calendar_file(appointment, cancelled=True)],
+            [visit_mail.calendar_file(appointment, cancelled=True)],
         )
-    appointment.status = "cancelled"
-    appointment.active_slot = None
-    return appointment
+
+    return booking.cancel_in_transaction(appointment, now=now, then=record)
 
 
 def change_for(
@@ -184,52 +133,28 @@ def change_for(
     now = now or utcnow()
     rules = rules or clinic_rules()
     _check_active(appointment, now)
-    new_slot = booking.slot_by_id(new_slot_id)
-    if new_slot.id == appointment.slot_id:
-        raise SlotTaken()
-    service = booking.fitting_move(appointment, new_slot)
-    booking.check_slot_open(new_slot, rules, now)
-    reason = " ".join((reason or "").split())[:200]
-    try:
-        with _transaction():
-            _lock_patient(appointment.patient_id)
-            for held in service.run:
-                _take_slot(held.id, rules, now)
-            _release(appointment, "moved", now)
-            moved = Appointment.create(
-                slot=new_slot.id,
-                active_slot=new_slot.id,
-                patient=appointment.patient_id,
-                service=appointment.service_id,
-                booked_by=staff.id,
-                note=appointment.note,
-                referral_code=appointment.referral_code,
-                created_at=now,
-            )
-            _hold(moved.id, service.run)
-            Appointment.update(moved_to=moved.id).where(Appointment.id == appointment.id).execute()
-            moved.slot = Slot.get_by_id(new_slot.id)
-            audit.record(
-                "desk.appointment.change",
-                patient_id=appointment.patient_id,
-                object_type="appointment",
-                object_id=moved.id,
-                details=f"from={appointment.id} slot={appointment.slot_id}->{new_slot.id} {reason}",
-                account_id=staff.id,
-            )
-            intro = _("Przychodnia przeniosła Twoją wizytę na inny termin.")
-            if reason:
-                intro += " " + _("Powód: %(reason)s", reason=reason)
-            intro += " " + _("Nowy termin:")
-            mail_patient(
-                moved,
-                _("Zmiana terminu wizyty"),
-                intro,
-                [booking.calendar_file(moved), booking.calendar_file(appointment, cancelled=True)],
-            )
-    except pw.IntegrityError:
-        raise SlotTaken() from None
-    return moved
+    reason = _clean_reason(reason)
+
+    def record(moved: Appointment) -> None:
+        details = f"from={appointment.id} slot={appointment.slot_id}->{moved.slot_id} {reason}"
+        booking.audit_visit("desk.appointment.change", moved, staff, details)
+        intro = _("Przychodnia przeniosła Twoją wizytę na inny termin.")
+        if reason:
+            intro += " " + _("Powód: %(reason)s", reason=reason)
+        intro += " " + _("Nowy termin:")
+        mail_patient(
+            moved,
+            _("Zmiana terminu wizyty"),
+            intro,
+            [
+                visit_mail.calendar_file(moved),
+                visit_mail.calendar_file(appointment, cancelled=True),
+            ],
+        )
+
+    return booking.move_in_transaction(
+        staff, appointment, new_slot_id, rules=rules, now=now, then=record
+    )
 
 
 def free_slots_for_move(
@@ -260,7 +185,7 @@ def free_slots_for_move(
     found: list[Slot] = []
     for slot in query.order_by(Slot.starts_at, Slot.id).limit(limit * 10):
         try:
-            booking.fitting_move(appointment, slot)
+            booking_checks.fitting_move(appointment, slot)
         except SlotUnavailable:
             continue
         found.append(slot)

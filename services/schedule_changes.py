@@ -34,7 +34,7 @@ from models.clinic import (
 )
 
 from . import scheduling
-from .booking import BookingError
+from .booking_errors import BookingError
 from .desk_booking import cancel_for, change_for, free_slots_for_move
 
 MAX_GENERATE_DAYS = 366

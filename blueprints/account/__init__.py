@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__)
 
-from . import consent_renewal, subaccounts, views  # noqa: E402,F401
+from . import consent_renewal, subaccounts, two_factor, views  # noqa: E402,F401

@@ -25,7 +25,7 @@ from core.htmx import render
 from core.security import safe_next
 from models.accounts import Account
 from models.patients import Patient
-from services import accounts
+from services import accounts, guardian_sharing
 from services import subaccounts as service
 
 from . import bp
@@ -184,8 +184,10 @@ def share_subaccount(patient_id: int):
         status = 422
         if form.validate_on_submit():
             try:
-                other = service.share_dependant(account, person, form.login.data, form.email.data)
-            except service.ShareRefused as error:
+                other = guardian_sharing.share_dependant(
+                    account, person, form.login.data, form.email.data
+                )
+            except guardian_sharing.ShareRefused as error:
                 form.form_errors.append(error.message)
                 status = 422 if error.reason == "unknown" else error.status
             else:

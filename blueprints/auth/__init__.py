@@ -10,4 +10,4 @@ bp = Blueprint("auth", __name__)
 bp.before_app_request(check_session_age)
 bp.before_app_request(require_staff_two_factor)
 
-from . import views  # noqa: E402,F401
+from . import email_links, sign_up, views  # noqa: E402,F401

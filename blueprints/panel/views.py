@@ -24,7 +24,7 @@ from models.base import utcnow
 from models.booking import Appointment
 from models.clinic import Facility, Service, Slot, StaffMember
 from models.patients import Patient
-from services import booking, identity
+from services import booking, booking_checks, booking_errors, cancel_window, identity, visits
 from services.rules import ClinicRules, clinic_rules
 from services.slot_search import SearchQuery, attach_related, parse_query
 
@@ -45,7 +45,7 @@ def _require_login():
 
 
 def _appointment_or_404(account: Account, appointment_id: int) -> Appointment:
-    appointment = booking.appointment_for(account, appointment_id)
+    appointment = visits.appointment_for(account, appointment_id)
     if appointment is None:
         audit.refused("appointment", appointment_id)
         abort(404)
@@ -89,7 +89,7 @@ def _mark_online_actions(visits: list[Appointment], rules: ClinicRules, now) -> 
     """Give each visit `change_refusal`: empty when change and cancel are offered, else the
     explanation (with the phone to call) shown instead of links that would be refused."""
     for visit in visits:
-        error = booking.online_change_refusal(visit, rules, now)
+        error = cancel_window.online_change_refusal(visit, rules, now)
         visit.change_refusal = error.message if error else ""
     return visits
 
@@ -172,13 +172,13 @@ def cancel(appointment_id: int):
     rules = clinic_rules()
     problem = ""
     try:
-        booking.check_cancellable(appointment, rules, utcnow())
-    except booking.BookingError as error:
+        cancel_window.check_cancellable(appointment, rules, utcnow())
+    except booking_errors.BookingError as error:
         problem = error.message
     if request.method == "POST" and not problem:
         try:
             booking.cancel(account, appointment, rules=rules)
-        except booking.BookingError as error:
+        except booking_errors.BookingError as error:
             problem = error.message
         else:
             flash(_("Wizyta została odwołana. Potwierdzenie wysłaliśmy e-mailem."), "success")
@@ -189,8 +189,8 @@ def cancel(appointment_id: int):
 
 def _new_slot_or_404(appointment: Appointment, raw: str | None) -> Slot:
     try:
-        slot = booking.slot_by_id(raw)
-    except booking.SlotNotFound:
+        slot = booking_checks.slot_by_id(raw)
+    except booking_errors.SlotNotFound:
         abort(404)
     attach_related([slot])
     return slot
@@ -205,8 +205,8 @@ def change(appointment_id: int):
     rules = clinic_rules()
     now = utcnow()
     try:
-        booking.check_cancellable(appointment, rules, now)
-    except booking.BookingError as error:
+        cancel_window.check_cancellable(appointment, rules, now)
+    except booking_errors.BookingError as error:
         return render(
             "panel/change.html",
             status=409,
@@ -223,7 +223,7 @@ def change(appointment_id: int):
         if request.method == "POST":
             try:
                 moved = booking.change(account, appointment, new_slot.id, rules=rules)
-            except booking.BookingError as error:
+            except booking_errors.BookingError as error:
                 problem = error.message
                 status = 409
             else:
@@ -234,9 +234,9 @@ def change(appointment_id: int):
                 return redirect(url_for("panel.reservation", appointment_id=moved.id), 303)
         else:
             try:
-                ends_at = booking.fitting_move(appointment, new_slot).run[-1].ends_at
-                booking.check_slot_open(new_slot, rules, now)
-            except booking.BookingError as error:
+                ends_at = booking_checks.fitting_move(appointment, new_slot).run[-1].ends_at
+                booking_checks.check_slot_open(new_slot, rules, now)
+            except booking_errors.BookingError as error:
                 problem = error.message
                 status = 409
         return render(
@@ -245,7 +245,7 @@ def change(appointment_id: int):
             appointment=appointment,
             new_slot=new_slot,
             problem=problem,
-            warning=booking.cancel_window_warning(new_slot, rules, now),
+            warning=cancel_window.cancel_window_warning(new_slot, rules, now),
             ends_at=ends_at,
         )
     if request.method == "POST":

@@ -11,19 +11,21 @@ from flask_login import current_user
 
 from core import audit
 from models.accounts import Account
-from services import booking
+from services import visit_mail, visits
 
 from . import bp
 
 
 @bp.get("/reservations/<int:appointment_id>/calendar.ics")
 def reservation_calendar(appointment_id: int) -> Response:
-    appointment = booking.appointment_for(Account.get_by_id(current_user.id), appointment_id)
+    appointment = visits.appointment_for(Account.get_by_id(current_user.id), appointment_id)
     if appointment is None:
         audit.refused("appointment", appointment_id)
         abort(404)
     audit.read("calendar", appointment.patient_id, "appointment", appointment.id)
-    ics = booking.calendar_file(appointment, cancelled=appointment.status in ("cancelled", "moved"))
+    ics = visit_mail.calendar_file(
+        appointment, cancelled=appointment.status in ("cancelled", "moved")
+    )
     response = Response(ics["data"], content_type=ics["content_type"])
     response.headers["Content-Disposition"] = f'attachment; filename="{ics["filename"]}"'
     return response

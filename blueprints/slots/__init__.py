@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from services import booking
+from services import visits
 
 bp = Blueprint("slots", __name__)
 
@@ -12,4 +12,4 @@ from .links import reserve_links  # noqa: E402
 bp.add_app_template_global(reserve_links, "reserve_links")
 
 # templates name the number to call about a visit through the same rule as the messages
-bp.add_app_template_global(booking.clinic_phone, "clinic_phone")
+bp.add_app_template_global(visits.clinic_phone, "clinic_phone")

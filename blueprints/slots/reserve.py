@@ -24,7 +24,7 @@ from models.accounts import Account
 from models.base import utcnow
 from models.booking import Appointment
 from models.clinic import Facility, Slot, Specialty, StaffMember
-from services import booking, identity
+from services import booking, booking_checks, booking_errors, cancel_window, identity, visits
 from services import service_fit as fit
 from services.rules import clinic_rules
 
@@ -67,7 +67,7 @@ class ReserveForm(FlaskForm):
     # radio buttons without a default: the patient chooses, nothing is preselected
     service = RadioField(
         _l("Świadczenie"),
-        coerce=booking.valid_id,
+        coerce=visits.valid_id,
         validators=[_one_of_the_choices],
         validate_choice=False,
     )
@@ -78,7 +78,7 @@ class ReserveForm(FlaskForm):
     note = TextAreaField(
         _l("Uwagi dla rejestracji (nieobowiązkowe)"),
         validators=[
-            Length(max=booking.NOTE_MAX, message=_l("Uwagi mogą mieć najwyżej 500 znaków."))
+            Length(max=booking_errors.NOTE_MAX, message=_l("Uwagi mogą mieć najwyżej 500 znaków."))
         ],
     )
 
@@ -101,7 +101,7 @@ def _back() -> dict[str, str]:
     return {"back_url": url, "back": url.partition("?")[2]}
 
 
-def _unavailable(slot: Slot, error: booking.BookingError, service_id: int | None):
+def _unavailable(slot: Slot, error: booking_errors.BookingError, service_id: int | None):
     """409: the slot cannot be booked; offer the free slots of the same kind nearest to it."""
     rules = clinic_rules()
     return render(
@@ -109,7 +109,7 @@ def _unavailable(slot: Slot, error: booking.BookingError, service_id: int | None
         status=409,
         slot=_load_related(slot),
         problem=error.message,
-        alternatives=booking.alternatives_for(slot, service_id, rules, utcnow()),
+        alternatives=booking_checks.alternatives_for(slot, service_id, rules, utcnow()),
         service_id=service_id,
         **_back(),
     )
@@ -124,7 +124,7 @@ def _page(form: ReserveForm, slot: Slot, services, status: int = 200, problem: s
         slot=_load_related(slot),
         services=services,
         problem=problem,
-        warning=booking.cancel_window_warning(slot, rules, utcnow()),
+        warning=cancel_window.cancel_window_warning(slot, rules, utcnow()),
         ends_at=services[0].run[-1].ends_at if len(services) == 1 else None,
         **_back(),
     )
@@ -133,7 +133,7 @@ def _page(form: ReserveForm, slot: Slot, services, status: int = 200, problem: s
 def _offered(slot: Slot, patients) -> list:
     """The services that fit the slot and at least one of the people the account books for."""
     day = to_local(slot.starts_at).date()
-    return [s for s in booking.services_for_slot(slot) if fit.fits_someone(s, patients, day)]
+    return [s for s in booking_checks.services_for_slot(slot) if fit.fits_someone(s, patients, day)]
 
 
 def _booking_key() -> str:
@@ -152,21 +152,23 @@ def reserve(slot_id: int):
     if (elsewhere := patient_only()) is not None:
         return elsewhere
     try:
-        slot = booking.slot_by_id(slot_id)
-    except booking.SlotNotFound:
+        slot = booking_checks.slot_by_id(slot_id)
+    except booking_errors.SlotNotFound:
         abort(404)
     account = _me()
     identity.check_may_book(account)
-    patients = booking.patients_of(account)
+    patients = visits.patients_of(account)
     services = _offered(slot, patients)
     asked_service = request.values.get("service", "")
-    chosen = booking.valid_id(asked_service)
+    chosen = visits.valid_id(asked_service)
     if asked_service and chosen not in {s.id for s in fit.schedule_services(slot)}:
         abort(404)
     if asked_service and chosen not in {s.id for s in services}:
-        fits_slot = chosen in {s.id for s in booking.services_for_slot(slot)}
-        error = booking.BookingRuleBroken("age") if fits_slot else None
-        return _unavailable(slot, error or booking.SlotUnavailable("service_does_not_fit"), chosen)
+        fits_slot = chosen in {s.id for s in booking_checks.services_for_slot(slot)}
+        error = booking_errors.BookingRuleBroken("age") if fits_slot else None
+        return _unavailable(
+            slot, error or booking_errors.SlotUnavailable("service_does_not_fit"), chosen
+        )
     if chosen is None and len(services) == 1:
         chosen = services[0].id
 
@@ -186,14 +188,14 @@ def reserve(slot_id: int):
 
     if not services:
         if not fit.schedule_services(slot):
-            return _unavailable(slot, booking.SlotUnavailable("no_service"), None)
-        if booking.services_for_slot(slot):  # they fit the slot, not these people's age
-            return _unavailable(slot, booking.BookingRuleBroken("age"), None)
-        return _unavailable(slot, booking.SlotUnavailable("service_does_not_fit"), None)
+            return _unavailable(slot, booking_errors.SlotUnavailable("no_service"), None)
+        if booking_checks.services_for_slot(slot):  # they fit the slot, not these people's age
+            return _unavailable(slot, booking_errors.BookingRuleBroken("age"), None)
+        return _unavailable(slot, booking_errors.SlotUnavailable("service_does_not_fit"), None)
     if request.method != "POST":
         try:
-            booking.check_slot_open(slot, rules, utcnow())
-        except booking.BookingError as error:
+            booking_checks.check_slot_open(slot, rules, utcnow())
+        except booking_errors.BookingError as error:
             return _unavailable(slot, error, chosen)
         # "Dla kogo" starts at the person whose data is on screen (the header's switch)
         on_screen = active_patient()
@@ -217,7 +219,7 @@ def reserve(slot_id: int):
             referral_code=form.referral_code.data or "",
             rules=rules,
         )
-    except booking.SlotTaken as error:
+    except booking_errors.SlotTaken as error:
         mine = (
             Appointment.select()
             .where(
@@ -231,9 +233,9 @@ def reserve(slot_id: int):
             flash(_("Ta wizyta jest już zarezerwowana."), "info")
             return redirect(url_for("panel.reservation", appointment_id=mine.id), 303)
         return _unavailable(slot, error, form.service.data)
-    except (booking.SlotUnavailable, booking.SlotNotFound) as error:
+    except (booking_errors.SlotUnavailable, booking_errors.SlotNotFound) as error:
         return _unavailable(slot, error, form.service.data)
-    except (booking.BookingRuleBroken, booking.PatientNotAllowed) as error:
+    except (booking_errors.BookingRuleBroken, booking_errors.PatientNotAllowed) as error:
         return _page(form, slot, services, status=422, problem=error.message)
     flash(_("Zarezerwowano wizytę. Potwierdzenie wysłaliśmy e-mailem."), "success")
     return redirect(url_for("panel.reservation", appointment_id=appointment.id), 303)

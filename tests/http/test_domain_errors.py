@@ -7,16 +7,16 @@ import pytest
 
 from core.errors import DomainError
 from core.extensions import LANG_COOKIE
-from services import account_changes, accounts, booking
+from services import account_changes, accounts, booking_errors
 
 
 @pytest.fixture
 def raising_app(app):
     def refuse(kind: str):
         errors = {
-            "taken": booking.SlotTaken(),
-            "not_found": booking.SlotNotFound(),
-            "rule": booking.BookingRuleBroken("horizon"),
+            "taken": booking_errors.SlotTaken(),
+            "not_found": booking_errors.SlotNotFound(),
+            "rule": booking_errors.BookingRuleBroken("horizon"),
             "consent": account_changes.ConsentRetired(),
         }
         raise errors[kind]
@@ -58,7 +58,11 @@ def test_the_message_is_translated_when_read(raising_app):
 
 
 def test_every_service_refusal_is_a_domain_error():
-    for error in (booking.BookingError, accounts.LoginRefused, account_changes.WrongPassword):
+    for error in (
+        booking_errors.BookingError,
+        accounts.LoginRefused,
+        account_changes.WrongPassword,
+    ):
         assert issubclass(error, DomainError)
     assert accounts.LoginRefused.status == 422
-    assert booking.SlotNotFound.status == 404
+    assert booking_errors.SlotNotFound.status == 404

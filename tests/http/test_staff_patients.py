@@ -113,6 +113,27 @@ def test_phone_booking_keeps_the_clinics_rules(client, app, world):
     assert taken.status_code == 409
 
 
+def test_phone_booking_keeps_a_specialtys_own_limit(client, app, world):
+    """The admin's per-specialty limit binds the desk as it binds online booking (one rule):
+    the patient already holds one visit in this specialty and its limit is 1."""
+    from models.clinic import Specialty
+
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        Specialty.update(booking_limit=1).where(Specialty.id == world["specialty"].id).execute()
+        db.close()
+    token = _log_in(client, world["registrar"].login)
+    response = client.post(
+        f"/staff/patients/{world['patient'].id}/book/{world['slots'][2].id}",
+        data={"csrf_token": token, "service": world["service"].id},
+    )
+    assert response.status_code == 422
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        assert Appointment.select().where(Appointment.patient == world["patient"].id).count() == 1
+        db.close()
+
+
 def test_the_desk_moves_and_cancels_inside_the_cancel_window_and_mails_the_patient(
     client, app, world
 ):

@@ -14,7 +14,7 @@ from models.audit import AuditEvent
 from models.booking import Appointment
 from models.clinic import Schedule, ScheduleException, Slot
 from models.mail import OutboxMessage
-from services import booking
+from services import booking, booking_errors
 from tests import factories
 from tests import role_matrix as rm
 
@@ -175,7 +175,7 @@ def test_a_booked_slot_cannot_be_blocked_and_a_blocked_one_cannot_be_booked(clie
     )
     with app.app_context():
         assert Slot.get_by_id(free.id).blocked
-        with pytest.raises(booking.SlotUnavailable):
+        with pytest.raises(booking_errors.SlotUnavailable):
             booking.book(world["account"], free.id, world["patient"].id)
     assert (
         client.post(f"/staff/slots/{free.id}/free", data={"csrf_token": token}).status_code == 303

@@ -11,7 +11,7 @@ from models.base import utcnow
 from models.booking import Appointment, AppointmentSlot
 from models.clinic import ScheduleService, Slot
 from models.mail import OutboxMessage
-from services import booking
+from services import booking, booking_checks, booking_errors, cancel_window, visits
 from services.rules import ClinicRules
 from tests import factories
 
@@ -55,7 +55,7 @@ def test_unique_active_slot_is_the_guard_even_when_the_flag_lies(clinic):
     slot = clinic["slots"][0]
     _book(clinic, slot)
     Slot.update(booked=False).where(Slot.id == slot.id).execute()
-    with pytest.raises(booking.SlotTaken):
+    with pytest.raises(booking_errors.SlotTaken):
         _book(clinic, slot, account=clinic["other"])
     assert Appointment.select().count() == 1
     assert OutboxMessage.select().count() == 1  # the loser's mail was rolled back too
@@ -63,13 +63,13 @@ def test_unique_active_slot_is_the_guard_even_when_the_flag_lies(clinic):
 
 def test_second_booking_raises_slot_taken(clinic):
     _book(clinic, clinic["slots"][0])
-    with pytest.raises(booking.SlotTaken):
+    with pytest.raises(booking_errors.SlotTaken):
         _book(clinic, clinic["slots"][0], account=clinic["other"])
 
 
 def test_rules_notice_horizon_and_past(clinic):
     slot = clinic["slots"][0]
-    with pytest.raises(booking.BookingRuleBroken) as notice:
+    with pytest.raises(booking_errors.BookingRuleBroken) as notice:
         booking.book(
             clinic["account"],
             slot.id,
@@ -78,7 +78,7 @@ def test_rules_notice_horizon_and_past(clinic):
             rules=RULES,
         )
     assert notice.value.reason == "notice"
-    with pytest.raises(booking.BookingRuleBroken) as horizon:
+    with pytest.raises(booking_errors.BookingRuleBroken) as horizon:
         booking.book(
             clinic["account"],
             slot.id,
@@ -87,7 +87,7 @@ def test_rules_notice_horizon_and_past(clinic):
             rules=RULES,
         )
     assert horizon.value.reason == "horizon"
-    with pytest.raises(booking.SlotUnavailable) as past:
+    with pytest.raises(booking_errors.SlotUnavailable) as past:
         booking.book(
             clinic["account"],
             slot.id,
@@ -101,14 +101,14 @@ def test_rules_notice_horizon_and_past(clinic):
 
 def test_blocked_slot_is_unavailable(clinic):
     Slot.update(blocked=True).where(Slot.id == clinic["slots"][0].id).execute()
-    with pytest.raises(booking.SlotUnavailable):
+    with pytest.raises(booking_errors.SlotUnavailable):
         _book(clinic, clinic["slots"][0])
 
 
 def test_limit_per_specialty_counts_only_active_future_visits(clinic):
     _book(clinic, clinic["slots"][0])
     second = _book(clinic, clinic["slots"][1])
-    with pytest.raises(booking.BookingRuleBroken) as limit:
+    with pytest.raises(booking_errors.BookingRuleBroken) as limit:
         _book(clinic, clinic["slots"][2])
     assert limit.value.reason == "limit"
     assert Slot.get_by_id(clinic["slots"][2].id).booked is False  # rolled back
@@ -117,7 +117,7 @@ def test_limit_per_specialty_counts_only_active_future_visits(clinic):
 
 
 def test_a_stranger_patient_is_refused(clinic):
-    with pytest.raises(booking.PatientNotAllowed):
+    with pytest.raises(booking_errors.PatientNotAllowed):
         booking.book(
             clinic["account"],
             clinic["slots"][0].id,
@@ -134,18 +134,18 @@ def test_dependant_may_be_booked_by_guardian(clinic):
         clinic["account"], clinic["slots"][0].id, child.id, now=clinic["now"], rules=RULES
     )
     assert appointment.patient_id == child.id
-    assert booking.appointment_for(clinic["account"], appointment.id).id == appointment.id
-    assert booking.appointment_for(clinic["other"], appointment.id) is None
+    assert visits.appointment_for(clinic["account"], appointment.id).id == appointment.id
+    assert visits.appointment_for(clinic["other"], appointment.id) is None
 
 
 def test_appointment_for_rejects_junk_ids(clinic):
     for value in ("", "abc", "-1", "0", "99999999999999999999", None, 2**40):
-        assert booking.appointment_for(clinic["account"], value) is None
+        assert visits.appointment_for(clinic["account"], value) is None
 
 
 def test_cancel_too_late_is_refused(clinic):
     appointment = _book(clinic, clinic["slots"][0])
-    with pytest.raises(booking.TooLateToCancel):
+    with pytest.raises(booking_errors.TooLateToCancel):
         booking.cancel(
             clinic["account"],
             appointment,
@@ -159,7 +159,7 @@ def test_change_into_a_taken_slot_changes_nothing(clinic):
     mine = _book(clinic, clinic["slots"][0])
     _book(clinic, clinic["slots"][1], account=clinic["other"])
     Slot.update(booked=False).where(Slot.id == clinic["slots"][1].id).execute()  # flag lies
-    with pytest.raises(booking.SlotTaken):
+    with pytest.raises(booking_errors.SlotTaken):
         booking.change(
             clinic["account"], mine, clinic["slots"][1].id, now=clinic["now"], rules=RULES
         )
@@ -177,7 +177,7 @@ def test_change_moves_and_frees(clinic):
     assert moved.active_slot_id == clinic["slots"][3].id
     assert Appointment.get_by_id(mine.id).moved_to_id == moved.id
     assert Slot.get_by_id(clinic["slots"][0].id).booked is False
-    with pytest.raises(booking.AppointmentNotActive):
+    with pytest.raises(booking_errors.AppointmentNotActive):
         booking.change(
             clinic["account"],
             Appointment.get_by_id(mine.id),
@@ -208,15 +208,15 @@ def test_ics_event_is_utc_and_parses():
 def test_one_rule_decides_online_change_and_cancel(clinic):
     visit = _book(clinic, clinic["slots"][0])
     starts = visit.slot.starts_at
-    assert booking.online_change_refusal(visit, RULES, clinic["now"]) is None
+    assert cancel_window.online_change_refusal(visit, RULES, clinic["now"]) is None
     inside = starts - timedelta(hours=23)
-    refusal = booking.online_change_refusal(visit, RULES, inside)
-    assert isinstance(refusal, booking.TooLateToCancel)
-    assert booking.within_cancel_window(starts, RULES, inside)
-    assert not booking.within_cancel_window(starts, RULES, starts - timedelta(hours=25))
+    refusal = cancel_window.online_change_refusal(visit, RULES, inside)
+    assert isinstance(refusal, booking_errors.TooLateToCancel)
+    assert cancel_window.within_cancel_window(starts, RULES, inside)
+    assert not cancel_window.within_cancel_window(starts, RULES, starts - timedelta(hours=25))
     assert isinstance(
-        booking.online_change_refusal(visit, RULES, starts + timedelta(minutes=1)),
-        booking.AppointmentNotActive,
+        cancel_window.online_change_refusal(visit, RULES, starts + timedelta(minutes=1)),
+        booking_errors.AppointmentNotActive,
     )
 
 
@@ -225,17 +225,19 @@ def test_too_late_message_and_warning_carry_the_facility_phone(clinic):
     clinic["fac"].save()
     slot = clinic["slots"][0]
     inside = slot.starts_at - timedelta(hours=5)
-    warning = booking.cancel_window_warning(slot, RULES, inside)
+    warning = cancel_window.cancel_window_warning(slot, RULES, inside)
     assert "zadzwoń: +48 22 999 88 77" in warning
-    assert booking.cancel_window_warning(slot, RULES, slot.starts_at - timedelta(days=2)) == ""
+    assert (
+        cancel_window.cancel_window_warning(slot, RULES, slot.starts_at - timedelta(days=2)) == ""
+    )
     visit = _book(clinic, slot)
-    refusal = booking.online_change_refusal(visit, RULES, inside)
+    refusal = cancel_window.online_change_refusal(visit, RULES, inside)
     assert "+48 22 999 88 77" in refusal.message_with(RULES)
 
 
 def test_alternatives_are_nearest_and_bookable(clinic):
     taken = clinic["slots"][2]
-    offered = booking.alternatives_for(taken, None, RULES, clinic["now"], limit=2)
+    offered = booking_checks.alternatives_for(taken, None, RULES, clinic["now"], limit=2)
     assert [s.id for s in offered] == [clinic["slots"][1].id, clinic["slots"][3].id]
 
 
@@ -247,7 +249,7 @@ def test_held_slot_index_guards_the_second_slot_of_a_long_visit_even_when_the_fl
     first, second = clinic["slots"][0], clinic["slots"][1]
     _book(clinic, second, service_id=clinic["svc"].id)
     Slot.update(booked=False).where(Slot.id == second.id).execute()
-    with pytest.raises(booking.SlotTaken):
+    with pytest.raises(booking_errors.SlotTaken):
         _book(clinic, first, account=clinic["other"], service_id=long.id)
     assert Appointment.select().count() == 1
     assert Slot.get_by_id(first.id).booked is False
@@ -258,11 +260,11 @@ def test_a_long_visit_is_refused_where_the_consecutive_slot_is_missing(clinic):
     long = factories.service(clinic["spec"], duration_minutes=30)
     ScheduleService.create(schedule=clinic["slots"][0].schedule_id, service=long)
     last = clinic["slots"][-1]
-    with pytest.raises(booking.SlotUnavailable) as refused:
+    with pytest.raises(booking_errors.SlotUnavailable) as refused:
         _book(clinic, last, service_id=long.id)
     assert refused.value.reason == "service_does_not_fit"
     Slot.update(blocked=True).where(Slot.id == clinic["slots"][1].id).execute()
-    with pytest.raises(booking.SlotUnavailable):
+    with pytest.raises(booking_errors.SlotUnavailable):
         _book(clinic, clinic["slots"][0], service_id=long.id)
     assert Appointment.select().count() == 0
 
@@ -272,7 +274,7 @@ def test_a_specialty_with_its_own_limit_overrides_the_clinic_limit(clinic):
     clinic["spec"].booking_limit = 1
     clinic["spec"].save()
     _book(clinic, clinic["slots"][0])
-    with pytest.raises(booking.BookingRuleBroken) as limit:
+    with pytest.raises(booking_errors.BookingRuleBroken) as limit:
         _book(clinic, clinic["slots"][1])
     assert limit.value.reason == "limit" and limit.value.limit == 1
     assert "1 zaplanowane" in limit.value.message_with(RULES)

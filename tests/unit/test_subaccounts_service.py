@@ -41,8 +41,8 @@ def test_guardians_upwards_follows_the_whole_chain(ctx):
     grandma, mum, child = factories.account(), factories.account(), factories.account()
     factories.guard(grandma, mum.patient)
     factories.guard(mum, child.patient)
-    assert service._guardians_upwards(child.patient_id) == {mum.id, grandma.id}
-    assert service._guardians_upwards(grandma.patient_id) == set()
+    assert service.guardians_upwards(child.patient_id) == {mum.id, grandma.id}
+    assert service.guardians_upwards(grandma.patient_id) == set()
 
 
 def test_who_cannot_be_detached_into_nothing(ctx):

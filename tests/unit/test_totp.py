@@ -153,7 +153,7 @@ def test_recovery_codes_of_another_account_do_not_work(account):
 
 def test_pending_setup_secret_is_derived_per_account_and_nonce(ctx):
     """ASVS V2.8.x the set-up secret is computed on the server; the session holds a nonce."""
-    from services.account_changes import pending_secret
+    from services.two_factor import pending_secret
 
     ewa = factories.account(login="ewa2")
     jan = factories.account(login="jan2")
