@@ -13,7 +13,7 @@ from core.pesel import make as make_pesel
 from core.totp import new_secret
 from models.accounts import Account
 from models.audit import AuditEvent
-from models.base import utcnow
+from models.base import db, utcnow
 from models.booking import Appointment
 from models.mail import OutboxMessage
 from models.patients import Patient
