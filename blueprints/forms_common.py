@@ -16,9 +16,10 @@ from datetime import date
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from core import pesel as pesel_rules
 from core.password_policy import password_problems
 from models.clinic import Locality
 from services.localities import resolve_locality_choice
@@ -173,6 +174,53 @@ def postal_code_field() -> StringField:
 
 def locality_field() -> StringField:
     return text_field(_l("Miejscowość"), 120)
+
+
+def pesel_field() -> StringField:
+    """Required or not by the form's own validate_pesel (a person may have no PESEL)."""
+    return text_field(_l("PESEL"), 11, required=None, normalize=normalize_pesel)
+
+
+def birth_date_field() -> StringField:
+    """Asked only without a PESEL; checked by the form's validate_birth_date."""
+    return text_field(_l("Data urodzenia"), 10, required=None)
+
+
+def address_fields() -> tuple[StringField, ...]:
+    """street, house_number, flat_number, postal_code, locality and the hidden
+    locality_choice, in this order (unpack them in the class body)."""
+    return (
+        street_field(),
+        house_number_field(),
+        flat_number_field(),
+        postal_code_field(),
+        locality_field(),
+        HiddenField(),
+    )
+
+
+def read_pesel(value: str) -> tuple[date, str]:
+    """The birth date and sex a PESEL holds; a wrong number or a birth date in the future is a
+    ValidationError with the message the person sees."""
+    try:
+        born, sex = pesel_rules.parse(value)
+    except pesel_rules.InvalidPesel:
+        raise ValidationError(_l("Nieprawidłowy numer PESEL — sprawdź cyfry.")) from None
+    if born > date.today():
+        raise ValidationError(_l("Nieprawidłowy numer PESEL — data urodzenia z przyszłości."))
+    return born, sex
+
+
+def check_birth_date(text: str) -> None:
+    """The birth date typed by someone without a PESEL: given, a real date, not in the future
+    and not before 1900."""
+    if not text:
+        raise ValidationError(_l("Bez numeru PESEL podaj datę urodzenia."))
+    born = parse_birth_date(text)
+    if born is None:
+        raise ValidationError(_l("Podaj prawidłową datę urodzenia."))
+    if born > date.today() or born.year < 1900:
+        raise ValidationError(_l("Podaj prawdziwą datę urodzenia."))
 
 
 class NewPasswordChecks:

@@ -68,6 +68,28 @@ def schedule(member: StaffMember, fac: Facility, services=(), **kw) -> Schedule:
     return sched
 
 
+def bookable(count: int = 4, day: datetime | None = None, opens: time = time(8), **parts):
+    """A doctor with a weekly schedule opening at `opens` on `day`'s weekday (default: three
+    days from now at `opens`) and `count` free 15-minute slots from `day`. The parts not given
+    in `parts` (fac, spec, svc, staff; the schedule offers `services`, default [svc]) are made.
+    Returns them with "sched", "slots" and "day"."""
+    fac = parts.get("fac") or facility()
+    spec = parts.get("spec") or specialty()
+    svc = parts.get("svc") or service(spec)
+    member = parts.get("staff") or staff(spec=spec, fac=fac)
+    day = day or (utcnow() + timedelta(days=3)).replace(
+        hour=opens.hour, minute=opens.minute, second=0, microsecond=0
+    )
+    offered = parts.get("services") or [svc]
+    sched = schedule(member, fac, services=offered, weekday=day.weekday(), start_time=opens)
+    slots = [
+        slot(member, fac, starts_at=day + timedelta(minutes=15 * k), schedule=sched, specialty=spec)
+        for k in range(count)
+    ]
+    return {"fac": fac, "spec": spec, "svc": svc, "staff": member, "sched": sched, "slots": slots,
+            "day": day}  # fmt: skip
+
+
 def slot(
     member: StaffMember | None = None,
     fac: Facility | None = None,
@@ -116,23 +138,24 @@ def account(login: str | None = None, password: str = PASSWORD, activated: bool 
     )
 
 
-def account_in(app, **kw) -> Account:
-    """An account made in its own app context, the connection closed again: for tests that
-    then use the app only through its test client."""
+def made_in(app, make, *args, **kw):
+    """`make(*args, **kw)` run in its own app context, the connection closed again: for tests
+    that then use the app only through its test client."""
     with app.app_context():
         db.connect(reuse_if_open=True)
-        made = account(**kw)
+        made = make(*args, **kw)
         db.close()
     return made
 
 
+def account_in(app, **kw) -> Account:
+    """An account made in its own app context (see made_in)."""
+    return made_in(app, account, **kw)
+
+
 def stored(app, made: Account) -> Account:
     """The account as the database has it now (read in its own app context)."""
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        found = Account.get_by_id(made.id)
-        db.close()
-    return found
+    return made_in(app, Account.get_by_id, made.id)
 
 
 def dependant(guardian: Account, with_pesel: bool = True, **kw) -> Patient:
@@ -219,6 +242,14 @@ def staff_account(role: str, member: StaffMember | None = None, login: str | Non
     return create_staff_account(login, f"{login}@example.com", PASSWORD, role, staff_member=member)
 
 
+def cardiology(**fac_kw) -> dict:
+    """The named parts of the booking tests' cardiology clinic (for bookable)."""
+    fac = facility(name="Przychodnia Centrum", **fac_kw)
+    spec = specialty(name="Kardiologia")
+    svc = service(spec, name="Konsultacja kardiologiczna")
+    return {"fac": fac, "spec": spec, "svc": svc, "staff": staff(spec, fac, last_name="Sercowy")}
+
+
 def desk_clinic(days_ahead: int = 3) -> dict:
     """A doctor with a weekly schedule and a morning of slots `days_ahead` from now, a patient
     with an account and a booked visit, and a login for every staff role."""
@@ -227,11 +258,8 @@ def desk_clinic(days_ahead: int = 3) -> dict:
     svc = service(spec, name="Porada internistyczna")
     doctor = staff(spec, fac, first_name="Adam", last_name=f"Doktorski{next(_seq)}")
     day = (utcnow() + timedelta(days=days_ahead)).replace(hour=8, minute=0, second=0, microsecond=0)
-    sched = schedule(doctor, fac, services=[svc], weekday=day.weekday(), start_time=time(8))
-    slots = [
-        slot(doctor, fac, starts_at=day + timedelta(minutes=15 * k), schedule=sched, specialty=spec)
-        for k in range(8)
-    ]
+    day_of = bookable(8, day, fac=fac, spec=spec, svc=svc, staff=doctor)
+    sched, slots = day_of["sched"], day_of["slots"]
     person = patient(phone="600 100 200")
     owner = account(patient=person)
     from models.booking import Appointment, AppointmentSlot

@@ -9,24 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from blueprints.forms_common import (
-    EMAIL_RE,
-    TOO_LONG,
-    NewPasswordChecks,
-    first_name_field,
-    flat_number_field,
-    house_number_field,
-    last_name_field,
-    locality_field,
-    normalize_pesel,
-    parse_birth_date,
-    phone_field,
-    postal_code_field,
-    street_field,
-    strip,
-    text_field,
-)
-from core import pesel as pesel_rules
+from blueprints import forms_common as common
 from core.password_policy import MAX_LENGTH as PASSWORD_MAX
 
 
@@ -47,31 +30,28 @@ def _code():
             DataRequired(_l("Podaj kod.")),
             Length(max=64, message=_l("Nieprawidłowy kod.")),
         ],
-        filters=[strip],
+        filters=[common.strip],
     )
 
 
 class PersonalDataForm(FlaskForm):
     """DESIGN §4 field names; PESEL and birth date are shown, never accepted from the form."""
 
-    first_name = first_name_field()
-    last_name = last_name_field()
-    phone = phone_field()
-    street = street_field()
-    house_number = house_number_field()
-    flat_number = flat_number_field()
-    postal_code = postal_code_field()
-    locality = locality_field()
-    locality_choice = HiddenField()
+    first_name = common.first_name_field()
+    last_name = common.last_name_field()
+    phone = common.phone_field()
+    street, house_number, flat_number, postal_code, locality, locality_choice = (
+        common.address_fields()
+    )
 
 
 class EmailChangeForm(FlaskForm):
     """ASVS V3.7.1 the current password confirms an e-mail change."""
 
-    email = text_field(
+    email = common.text_field(
         _l("Nowy adres e-mail"),
         254,
-        pattern=EMAIL_RE,
+        pattern=common.EMAIL_RE,
         message=_l("Podaj poprawny adres e-mail, np. jan@example.com."),
     )
     current_password = _current_password()
@@ -83,7 +63,7 @@ class EmailChangeForm(FlaskForm):
             raise ValidationError(_l("To jest obecny adres e-mail konta."))
 
 
-class PasswordChangeForm(NewPasswordChecks, FlaskForm):
+class PasswordChangeForm(common.NewPasswordChecks, FlaskForm):
     """ASVS V2.1.6 the current password is required; V2.1.7 the policy applies."""
 
     current_password = _current_password()
@@ -111,7 +91,7 @@ class ConfirmTwoFactorForm(FlaskForm):
     code = StringField(
         _l("Kod z aplikacji"),
         validators=[DataRequired(_l("Podaj 6-cyfrowy kod z aplikacji.")), Length(max=64)],
-        filters=[strip],
+        filters=[common.strip],
     )
 
 
@@ -128,23 +108,20 @@ class ReauthTwoFactorForm(FlaskForm):
 class NewDependantForm(FlaskForm):
     """DESIGN §4: the registration's person fields plus `guardian_pesel`, `birth_date`, `sex`."""
 
-    first_name = first_name_field()
-    last_name = last_name_field()
-    pesel = text_field(_l("PESEL"), 11, required=None, normalize=normalize_pesel)
+    first_name = common.first_name_field()
+    last_name = common.last_name_field()
+    pesel = common.pesel_field()
     guardian_pesel = BooleanField(_l("PESEL opiekuna"))
-    birth_date = text_field(_l("Data urodzenia"), 10, required=None)
+    birth_date = common.birth_date_field()
     sex = RadioField(
         _l("Płeć"),
         choices=[("F", _l("kobieta")), ("M", _l("mężczyzna"))],
         validate_choice=False,
     )
-    phone = phone_field()
-    street = street_field()
-    house_number = house_number_field()
-    flat_number = flat_number_field()
-    postal_code = postal_code_field()
-    locality = locality_field()
-    locality_choice = HiddenField()
+    phone = common.phone_field()
+    street, house_number, flat_number, postal_code, locality, locality_choice = (
+        common.address_fields()
+    )
 
     derived_birth_date: date | None = None
     derived_sex: str = ""
@@ -161,23 +138,11 @@ class NewDependantForm(FlaskForm):
             raise ValidationError(
                 _l("Podaj PESEL albo zaznacz „PESEL opiekuna”, gdy dziecko nie ma numeru.")
             )
-        try:
-            self.derived_birth_date, self.derived_sex = pesel_rules.parse(field.data)
-        except pesel_rules.InvalidPesel:
-            raise ValidationError(_l("Nieprawidłowy numer PESEL — sprawdź cyfry.")) from None
-        if self.derived_birth_date > date.today():
-            raise ValidationError(_l("Nieprawidłowy numer PESEL — data urodzenia z przyszłości."))
+        self.derived_birth_date, self.derived_sex = common.read_pesel(field.data)
 
     def validate_birth_date(self, field) -> None:
-        if not self.guardian_pesel.data:
-            return
-        if not field.data:
-            raise ValidationError(_l("Bez numeru PESEL podaj datę urodzenia."))
-        born = parse_birth_date(field.data)
-        if born is None:
-            raise ValidationError(_l("Podaj prawidłową datę urodzenia."))
-        if born > date.today() or born.year < 1900:
-            raise ValidationError(_l("Podaj prawdziwą datę urodzenia."))
+        if self.guardian_pesel.data:
+            common.check_birth_date(field.data)
 
     def validate_sex(self, field) -> None:
         if self.guardian_pesel.data and field.data not in ("F", "M"):
@@ -185,7 +150,7 @@ class NewDependantForm(FlaskForm):
 
     def birth_date_value(self) -> date | None:
         if self.guardian_pesel.data:
-            return parse_birth_date(self.birth_date.data or "")
+            return common.parse_birth_date(self.birth_date.data or "")
         return self.derived_birth_date
 
 
@@ -194,12 +159,15 @@ class AttachForm(FlaskForm):
 
     login = StringField(
         _l("Login konta podopiecznego"),
-        validators=[DataRequired(_l("Podaj login.")), Length(max=64, message=TOO_LONG)],
-        filters=[strip],
+        validators=[DataRequired(_l("Podaj login.")), Length(max=64, message=common.TOO_LONG)],
+        filters=[common.strip],
     )
     password = PasswordField(
         _l("Hasło konta podopiecznego"),
-        validators=[DataRequired(_l("Podaj hasło.")), Length(max=PASSWORD_MAX, message=TOO_LONG)],
+        validators=[
+            DataRequired(_l("Podaj hasło.")),
+            Length(max=PASSWORD_MAX, message=common.TOO_LONG),
+        ],
     )
 
 
@@ -215,12 +183,12 @@ class ShareForm(FlaskForm):
 
     login = StringField(
         _l("Login drugiego opiekuna"),
-        validators=[DataRequired(_l("Podaj login.")), Length(max=64, message=TOO_LONG)],
-        filters=[strip],
+        validators=[DataRequired(_l("Podaj login.")), Length(max=64, message=common.TOO_LONG)],
+        filters=[common.strip],
     )
-    email = text_field(
+    email = common.text_field(
         _l("Adres e-mail drugiego opiekuna"),
         254,
-        pattern=EMAIL_RE,
+        pattern=common.EMAIL_RE,
         message=_l("Podaj poprawny adres e-mail, np. jan@example.com."),
     )

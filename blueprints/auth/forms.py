@@ -23,20 +23,18 @@ from blueprints.forms_common import (
     LOGIN_RE,
     TOO_LONG,
     NewPasswordChecks,
+    address_fields,
+    birth_date_field,
+    check_birth_date,
     first_name_field,
-    flat_number_field,
-    house_number_field,
     last_name_field,
-    locality_field,
-    normalize_pesel,
     parse_birth_date,
+    pesel_field,
     phone_field,
-    postal_code_field,
-    street_field,
+    read_pesel,
     strip,
     text_field,
 )
-from core import pesel as pesel_rules
 from core.password_policy import MAX_LENGTH as PASSWORD_MAX
 from core.password_policy import password_problems
 from services.standalone import is_under_16
@@ -99,15 +97,10 @@ class RegistrationForm(FlaskForm):
 
     first_name = first_name_field()
     last_name = last_name_field()
-    pesel = text_field(_l("PESEL"), 11, required=None, normalize=normalize_pesel)
+    pesel = pesel_field()
     no_pesel = BooleanField(_l("Nie mam numeru PESEL"))
-    birth_date = text_field(_l("Data urodzenia"), 10, required=None)
-    street = street_field()
-    house_number = house_number_field()
-    flat_number = flat_number_field()
-    postal_code = postal_code_field()
-    locality = locality_field()
-    locality_choice = HiddenField()
+    birth_date = birth_date_field()
+    street, house_number, flat_number, postal_code, locality, locality_choice = address_fields()
     email = text_field(
         _l("Adres e-mail"),
         254,
@@ -148,13 +141,7 @@ class RegistrationForm(FlaskForm):
             return
         if not field.data:
             raise ValidationError(_l("Podaj PESEL albo zaznacz „Nie mam numeru PESEL”."))
-        try:
-            self.derived_birth_date, self.derived_sex = pesel_rules.parse(field.data)
-        except pesel_rules.InvalidPesel:
-            raise ValidationError(_l("Nieprawidłowy numer PESEL — sprawdź cyfry.")) from None
-        if self.derived_birth_date > date.today():
-            self.derived_birth_date = None
-            raise ValidationError(_l("Nieprawidłowy numer PESEL — data urodzenia z przyszłości."))
+        self.derived_birth_date, self.derived_sex = read_pesel(field.data)
         if is_under_16(self.derived_birth_date):
             raise ValidationError(UNDER_16)
 
@@ -171,15 +158,8 @@ class RegistrationForm(FlaskForm):
             )
 
     def validate_birth_date(self, field) -> None:
-        if not self.no_pesel.data and not field.data:
-            return
-        if not field.data:
-            raise ValidationError(_l("Bez numeru PESEL podaj datę urodzenia."))
-        born = parse_birth_date(field.data)
-        if born is None:
-            raise ValidationError(_l("Podaj prawidłową datę urodzenia."))
-        if born > date.today() or born.year < 1900:
-            raise ValidationError(_l("Podaj prawdziwą datę urodzenia."))
+        if self.no_pesel.data or field.data:
+            check_birth_date(field.data)
 
     def validate_password(self, field) -> None:
         problems = password_problems(

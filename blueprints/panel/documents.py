@@ -11,13 +11,19 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Response, current_app, request
+from flask_babel import lazy_gettext as _l
 
 from core import audit
 from core.htmx import render
 from services import documents as docs
 
 from . import bp
-from .common import filters, list_page, patient, refuse
+from .common import Listing, filters, list_page, patient, refuse
+
+DOCUMENTS = Listing(
+    "documents", _l("Dokumenty"), _l("Tytuł dokumentu"),
+    _l("Brak dokumentów spełniających kryteria."), docs.KINDS, _l("Rodzaj"),
+)  # fmt: skip
 
 
 @bp.route("/documents")
@@ -26,7 +32,7 @@ def documents():
     found = filters(tuple(docs.KINDS))
     page = docs.documents(person, found) if not found.errors else None
     audit.read("documents", person.id)
-    return list_page("panel/documents.html", found, page=page, person=person, kinds=docs.KINDS)
+    return list_page(DOCUMENTS, found, page=page, person=person)
 
 
 def _document_or_404(document_id: int):

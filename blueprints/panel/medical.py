@@ -4,15 +4,29 @@ book a visit from one) and the doctor's recommendations from finished visits."""
 from __future__ import annotations
 
 from flask import redirect, url_for
+from flask_babel import lazy_gettext as _l
 
 from core import audit
 from core.timeutil import local_today
 from services import medical_records as records
 
 from . import bp
-from .common import filters, list_page, patient, refuse
+from .common import Listing, filters, list_page, patient, refuse
 
 VACCINATION_KINDS = ("done", "planned")
+VACCINATIONS = Listing(
+    "vaccinations", _l("Szczepienia"), _l("Nazwa szczepionki"),
+    _l("Brak szczepień spełniających kryteria."),
+    {"done": _l("wykonane"), "planned": _l("zaplanowane")}, _l("Stan"),
+)  # fmt: skip
+REFERRALS = Listing(
+    "referrals", _l("Skierowania"), _l("Cel skierowania (poradnia lub badanie)"),
+    _l("Brak skierowań spełniających kryteria."),
+)  # fmt: skip
+RECOMMENDATIONS = Listing(
+    "recommendations", _l("Zalecenia lekarza"), _l("Szukaj w zaleceniach"),
+    _l("Brak zaleceń. Pojawią się tu po zakończonych wizytach."), dates=False,
+)  # fmt: skip
 
 
 @bp.route("/vaccinations")
@@ -21,7 +35,7 @@ def vaccinations():
     found = filters(VACCINATION_KINDS)
     page = records.vaccinations(person, found) if not found.errors else None
     audit.read("vaccinations", person.id)
-    return list_page("panel/vaccinations.html", found, page=page, person=person)
+    return list_page(VACCINATIONS, found, page=page, person=person)
 
 
 @bp.route("/referrals")
@@ -30,7 +44,7 @@ def referrals():
     found = filters()
     page = records.referrals(person, found) if not found.errors else None
     audit.read("referrals", person.id)
-    return list_page("panel/referrals.html", found, page=page, person=person, today=local_today())
+    return list_page(REFERRALS, found, page=page, person=person, today=local_today())
 
 
 @bp.route("/referrals/<int:referral_id>/book")
@@ -55,4 +69,4 @@ def recommendations():
     found = filters()
     page = records.recommendations(person, found) if not found.errors else None
     audit.read("recommendations", person.id)
-    return list_page("panel/recommendations.html", found, page=page, person=person)
+    return list_page(RECOMMENDATIONS, found, page=page, person=person)

@@ -49,24 +49,8 @@ def _seed(url: str) -> dict:
     with bound(url):
         Locality.create(name="Warszawa", commune="Warszawa", voivodeship="mazowieckie")
         consent = Consent.create(code="regulamin", title="Regulamin", text="…", required=True)
-        fac = factories.facility()
-        spec = factories.specialty()
-        svc = factories.service(spec)
-        member = factories.staff(spec=spec, fac=fac)
         day = (utcnow() + timedelta(days=4)).replace(hour=7, minute=0, second=0, microsecond=0)
-        sched = factories.schedule(
-            member, fac, services=[svc], weekday=day.weekday(), start_time=time(7)
-        )
-        slots = [
-            factories.slot(
-                member,
-                fac,
-                starts_at=day + timedelta(minutes=15 * k),
-                schedule=sched,
-                specialty=spec,
-            ).id
-            for k in range(2 * PATIENTS)
-        ]
+        slots = [s.id for s in factories.bookable(2 * PATIENTS, day, time(7))["slots"]]
         accounts = [
             factories.account(login=f"pacjent{n}", password=PASSWORD) for n in range(PATIENTS)
         ]

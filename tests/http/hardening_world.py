@@ -7,7 +7,7 @@ covered without touching them: each rule gets real ids and live tokens from `bui
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pyotp
@@ -32,24 +32,9 @@ def build_world(app) -> dict:
     slot, a consent, and live activation, reset and e-mail change tokens."""
     with app.test_request_context():
         db.connect(reuse_if_open=True)
-        fac = factories.facility()
-        spec = factories.specialty()
-        svc = factories.service(spec)
-        member = factories.staff(spec=spec, fac=fac)
         day = (utcnow() + timedelta(days=4)).replace(hour=9, minute=0, second=0, microsecond=0)
-        sched = factories.schedule(
-            member, fac, services=[svc], weekday=day.weekday(), start_time=time(8)
-        )
-        slots = [
-            factories.slot(
-                member,
-                fac,
-                starts_at=day + timedelta(minutes=15 * k),
-                schedule=sched,
-                specialty=spec,
-            )
-            for k in range(4)
-        ]
+        made = factories.bookable(4, day)
+        fac, spec, svc, member, slots = (made[k] for k in ("fac", "spec", "svc", "staff", "slots"))
         patient = factories.account(login=PATIENT_LOGIN, email="ewa.swiat@example.com")
         child = factories.dependant(patient, with_pesel=False)
         stranger = factories.account(login=STRANGER_LOGIN, email="obcy.swiat@example.com")
@@ -90,7 +75,7 @@ def build_world(app) -> dict:
             "service": svc.id,
             "consent_code": consent.code,
             "patient_record": patient.patient_id,
-            "schedule": sched.id,
+            "schedule": made["sched"].id,
             "account_action": "remind_login",
             "activation_token": auth_service.activation_token(inactive),
             "reset_token": auth_service.reset_token(patient),

@@ -12,9 +12,10 @@ from models.accounts import Consent
 from models.base import db
 from services.staff_accounts import create_staff_account
 from tests import factories
+from tests import role_matrix as rm
 from tests.conftest import csrf_token
 
-ROLES = ("anonymous", "patient", "doctor", "registrar", "admin")
+LOGINS = {"patient": "pacjent", "doctor": "lekarz", "registrar": "rejestracja", "admin": "szef"}
 
 
 @pytest.fixture
@@ -52,43 +53,16 @@ def _admin_routes(app, ids) -> list[tuple[str, str]]:
     return routes
 
 
-def _log_in(client, role: str) -> None:
-    if role == "anonymous":
-        return
-    login = {"patient": "pacjent", "doctor": "lekarz", "registrar": "rejestracja", "admin": "szef"}
-    response = client.post(
-        "/login",
-        data={
-            "login": login[role],
-            "password": factories.PASSWORD,
-            "csrf_token": csrf_token(client, "/login"),
-        },
-    )
-    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+ANSWERS = {rm.ANONYMOUS: rm.LOG_IN, "patient": 404, "doctor": 403, "registrar": 403,
+           "admin": (200, 303, 422)}  # fmt: skip
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", rm.ROLES)
 def test_every_admin_route_answers_by_role(app, client, world, role):
-    _log_in(client, role)
-    token = csrf_token(client, "/help")
+    token = rm.enter_as(client, role, LOGINS)
     routes = _admin_routes(app, world)
     assert len(routes) >= 25
-    for method, path in routes:
-        if method == "GET":
-            response = client.get(path)
-        else:
-            response = client.post(path, data={"csrf_token": token})
-        status = response.status_code
-        where = f"{role} {method} {path}: {status}"
-        if role == "anonymous":
-            assert status in (302, 303), where
-            assert "/login" in response.headers["Location"], where
-        elif role == "patient":
-            assert status == 404, where
-        elif role in ("doctor", "registrar"):
-            assert status == 403, where
-        else:
-            assert status in (200, 303, 422), where
+    rm.expect(client, token, ANSWERS[role], routes, who=role)
 
 
 def test_staff_land_on_their_side_after_login(client, world):
@@ -110,7 +84,7 @@ def test_staff_land_on_their_side_after_login(client, world):
 
 
 def test_the_staff_placeholder_admin_page_is_gone(client, world):
-    _log_in(client, "admin")
+    rm.log_in(client, LOGINS["admin"])
     assert client.get("/staff/admin").status_code == 404
     page = client.get("/admin/").get_data(as_text=True)
     assert re.search(r'href="/admin/audit"', page)

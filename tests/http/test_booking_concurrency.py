@@ -11,11 +11,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from datetime import time, timedelta
 
 import pytest
 
-from models.base import utcnow
 from models.booking import Appointment, AppointmentSlot
 from models.clinic import Slot
 from tests import factories
@@ -70,21 +68,8 @@ class Browser:
 
 @pytest.fixture
 def clinic(ctx):
-    fac = factories.facility()
-    spec = factories.specialty()
-    svc = factories.service(spec)
-    member = factories.staff(spec=spec, fac=fac)
-    day = (utcnow() + timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
-    sched = factories.schedule(
-        member, fac, services=[svc], weekday=day.weekday(), start_time=time(8)
-    )
-    slots = [
-        factories.slot(
-            member, fac, starts_at=day + timedelta(minutes=15 * k), schedule=sched, specialty=spec
-        )
-        for k in range(8)
-    ]
-    return {"svc": svc, "slots": slots}
+    made = factories.bookable(8)
+    return {"svc": made["svc"], "slots": made["slots"]}
 
 
 def _browsers(live_server, count: int) -> list[Browser]:
@@ -188,18 +173,8 @@ def long_and_short(ctx):
     spec = factories.specialty()
     short = factories.service(spec, name="Porada")
     long = factories.service(spec, name="EKG z opisem", duration_minutes=30)
-    member = factories.staff(spec=spec, fac=fac)
-    day = (utcnow() + timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
-    sched = factories.schedule(
-        member, fac, services=[short, long], weekday=day.weekday(), start_time=time(8)
-    )
-    slots = [
-        factories.slot(
-            member, fac, starts_at=day + timedelta(minutes=15 * k), schedule=sched, specialty=spec
-        )
-        for k in range(4)
-    ]
-    return {"short": short, "long": long, "slots": slots}
+    made = factories.bookable(4, fac=fac, spec=spec, svc=short, services=[short, long])
+    return {"short": short, "long": long, "slots": made["slots"]}
 
 
 def test_parallel_bookings_of_overlapping_multi_slot_visits_never_share_a_slot(

@@ -3,7 +3,7 @@ clinic rules, hostile input, the confirmation e-mail with a calendar file."""
 
 import base64
 import json
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
@@ -20,32 +20,10 @@ from tests.conftest import csrf_token
 
 @pytest.fixture
 def clinic(ctx):
-    fac = factories.facility(name="Przychodnia Centrum")
-    spec = factories.specialty(name="Kardiologia")
-    svc = factories.service(spec, name="Konsultacja kardiologiczna")
-    member = factories.staff(spec=spec, fac=fac, last_name="Sercowy")
-    day = (utcnow() + timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
-    sched = factories.schedule(
-        member, fac, services=[svc], weekday=day.weekday(), start_time=time(8)
-    )
-    slots = [
-        factories.slot(
-            member, fac, starts_at=day + timedelta(minutes=15 * k), schedule=sched, specialty=spec
-        )
-        for k in range(4)
-    ]
-    account = factories.account(login="jan.pacjent", email="jan.pacjent@example.com")
-    other = factories.account(login="obcy", email="obcy@example.com")
-    return {
-        "fac": fac,
-        "spec": spec,
-        "svc": svc,
-        "staff": member,
-        "sched": sched,
-        "slots": slots,
-        "account": account,
-        "other": other,
-    }
+    made = factories.bookable(4, **factories.cardiology())
+    made["account"] = factories.account(login="jan.pacjent", email="jan.pacjent@example.com")
+    made["other"] = factories.account(login="obcy", email="obcy@example.com")
+    return made
 
 
 def reserve_path(slot) -> str:

@@ -14,28 +14,13 @@ from models.mail import OutboxMessage
 from models.medical import DataRequest, PrescriptionOrder
 from services import data_requests
 from tests import factories
+from tests import role_matrix as rm
 from tests.conftest import csrf_token
 
 
 @pytest.fixture
 def world(app):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        made = factories.doctor_day()
-        db.close()
-    return made
-
-
-def _log_in(client, login: str) -> None:
-    response = client.post(
-        "/login",
-        data={
-            "login": login,
-            "password": factories.PASSWORD,
-            "csrf_token": csrf_token(client, "/login"),
-        },
-    )
-    assert response.status_code == 303, response.status_code
+    return factories.made_in(app, factories.doctor_day)
 
 
 def _order_gets(w) -> list[str]:
@@ -67,42 +52,26 @@ def _all_posts(w) -> list[str]:
     return posts["desk"] + posts["doctor"] + _request_posts(w)
 
 
-def test_a_visitor_is_sent_to_log_in(client, world):
-    for path in _order_gets(world) + _request_gets(world):
-        response = client.get(path)
-        assert response.status_code == 302 and "/login" in response.headers["Location"], path
-    token = csrf_token(client, "/login")
-    for path in _all_posts(world):
-        response = client.post(path, data={"csrf_token": token})
-        assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
-
-
-def test_a_patient_gets_404(client, world):
-    _log_in(client, world["account"].login)
-    token = csrf_token(client, "/panel")
-    for path in _order_gets(world) + _request_gets(world):
-        assert client.get(path).status_code == 404, path
-    for path in _all_posts(world):
-        assert client.post(path, data={"csrf_token": token}).status_code == 404, path
+@pytest.mark.parametrize(("role", "answer"), [(rm.ANONYMOUS, rm.LOG_IN), ("patient", 404)])
+def test_a_visitor_is_sent_to_log_in_and_a_patient_gets_404(client, world, role, answer):
+    token = rm.enter_as(client, role, rm.logins(world))
+    tried = rm.routes(_order_gets(world) + _request_gets(world), _all_posts(world))
+    rm.expect(client, token, answer, tried, who=role)
 
 
 def test_a_doctor_sees_own_orders_not_the_requests_nor_the_desks_actions(client, world):
-    _log_in(client, world["doctor_account"].login)
-    token = csrf_token(client, "/staff/")
-    for path in _order_gets(world):
-        assert client.get(path).status_code == 200, path
-    for path in _request_gets(world):
-        assert client.get(path).status_code == 403, path
-    for path in _order_posts(world)["desk"] + _request_posts(world):
-        assert client.post(path, data={"csrf_token": token}).status_code == 403, path
+    token = rm.enter_as(client, "doctor", rm.logins(world))
+    rm.expect(client, token, 200, rm.routes(_order_gets(world)))
+    forbidden = _order_posts(world)["desk"] + _request_posts(world)
+    rm.expect(client, token, 403, rm.routes(_request_gets(world), forbidden))
 
 
 def test_another_doctor_gets_404_on_an_order_not_addressed_to_them(client, world):
-    _log_in(client, world["other_doctor_account"].login)
-    token = csrf_token(client, "/staff/")
-    assert client.get(f"/staff/prescription-orders/{world['order'].id}").status_code == 404
-    for path in _order_posts(world)["doctor"]:
-        assert client.post(path, data={"csrf_token": token, "reason": "x"}).status_code == 404
+    token = rm.log_in(client, world["other_doctor_account"].login, token_from="/staff/")
+    tried = rm.routes(
+        [f"/staff/prescription-orders/{world['order'].id}"], _order_posts(world)["doctor"]
+    )
+    rm.expect(client, token, 404, tried, data={"reason": "x"})
     page = client.get("/staff/prescription-orders?show=all").get_data(as_text=True)
     assert "Bisocard" not in page
     with client.application.app_context():
@@ -111,16 +80,13 @@ def test_another_doctor_gets_404_on_an_order_not_addressed_to_them(client, world
 
 @pytest.mark.parametrize("role", ["registrar", "admin"])
 def test_the_desk_opens_both_queues_but_cannot_issue(client, world, role):
-    _log_in(client, world[role].login)
-    for path in _order_gets(world) + _request_gets(world):
-        assert client.get(path).status_code == 200, path
-    token = csrf_token(client, "/staff/")
-    for path in _order_posts(world)["doctor"]:
-        assert client.post(path, data={"csrf_token": token}).status_code == 403, path
+    token = rm.enter_as(client, role, rm.logins(world))
+    rm.expect(client, token, 200, rm.routes(_order_gets(world) + _request_gets(world)))
+    rm.expect(client, token, 403, rm.routes(posts=_order_posts(world)["doctor"]))
 
 
 def test_filters_new_mine_and_by_doctor(client, world):
-    _log_in(client, world["registrar"].login)
+    rm.log_in(client, world["registrar"].login)
     new = client.get("/staff/prescription-orders").get_data(as_text=True)
     assert "Bisocard" in new
     by_other = client.get(f"/staff/prescription-orders?doctor={world['other_doctor'].id}")
@@ -128,14 +94,13 @@ def test_filters_new_mine_and_by_doctor(client, world):
     mine = client.get("/staff/prescription-orders?show=mine").get_data(as_text=True)
     assert "Bisocard" not in mine  # a registrar has no orders of their own
     client.post("/logout", data={"csrf_token": csrf_token(client, "/staff/")})
-    _log_in(client, world["doctor_account"].login)
+    rm.log_in(client, world["doctor_account"].login)
     assert "Bisocard" in client.get("/staff/prescription-orders?show=mine").get_data(as_text=True)
 
 
 def test_assign_then_the_new_doctor_rejects_with_a_reason_and_the_patient_is_told(client, world):
-    _log_in(client, world["registrar"].login)
     path = f"/staff/prescription-orders/{world['order'].id}"
-    token = csrf_token(client, path)
+    token = rm.log_in(client, world["registrar"].login, token_from=path)
     bad = client.post(f"{path}/assign", data={"csrf_token": token, "doctor": "999999"})
     assert bad.status_code == 422
     moved = client.post(
@@ -143,11 +108,10 @@ def test_assign_then_the_new_doctor_rejects_with_a_reason_and_the_patient_is_tol
     )
     assert moved.status_code == 303
     client.post("/logout", data={"csrf_token": token})
-    _log_in(client, world["doctor_account"].login)  # the first doctor lost it
+    rm.log_in(client, world["doctor_account"].login)  # the first doctor lost it
     assert client.get(path).status_code == 404
     client.post("/logout", data={"csrf_token": csrf_token(client, "/staff/")})
-    _log_in(client, world["other_doctor_account"].login)
-    token = csrf_token(client, path)
+    token = rm.log_in(client, world["other_doctor_account"].login, token_from=path)
     empty = client.post(f"{path}/reject", data={"csrf_token": token, "reason": ""})
     assert empty.status_code == 422
     with client.application.app_context():
@@ -166,9 +130,8 @@ def test_assign_then_the_new_doctor_rejects_with_a_reason_and_the_patient_is_tol
 
 
 def test_the_doctor_issues_from_the_queue_and_the_patient_gets_the_code(client, world):
-    _log_in(client, world["doctor_account"].login)
     path = f"/staff/prescription-orders/{world['order'].id}"
-    token = csrf_token(client, path)
+    token = rm.log_in(client, world["doctor_account"].login, token_from=path)
     assert client.post(f"{path}/issue", data={"csrf_token": token}).status_code == 303
     with client.application.app_context():
         order = PrescriptionOrder.get_by_id(world["order"].id)
@@ -188,7 +151,7 @@ def test_requests_by_deadline_highlighted_when_close(client, world, app):
             DataRequest.id == late.id
         ).execute()
         db.close()
-    _log_in(client, world["registrar"].login)
+    rm.log_in(client, world["registrar"].login)
     page = client.get("/staff/requests").get_data(as_text=True)
     table = page[page.index("<tbody>") :]
     assert table.index("Sprostowanie") < table.index("Informacja o przetwarzaniu")
@@ -196,9 +159,8 @@ def test_requests_by_deadline_highlighted_when_close(client, world, app):
 
 
 def test_assign_answer_and_the_patient_sees_it_with_its_date(client, world):
-    _log_in(client, world["registrar"].login)
     path = f"/staff/requests/{world['request'].id}"
-    token = csrf_token(client, path)
+    token = rm.log_in(client, world["registrar"].login, token_from=path)
     assigned = client.post(
         f"{path}/assign", data={"csrf_token": token, "account": str(world["admin"].id)}
     )
@@ -222,15 +184,14 @@ def test_assign_answer_and_the_patient_sees_it_with_its_date(client, world):
         mail = OutboxMessage.select().order_by(OutboxMessage.id.desc()).get()
         assert mail.to == world["account"].email and "Przetwarzamy imię i PESEL." in mail.body_text
     client.post("/logout", data={"csrf_token": token})
-    _log_in(client, world["account"].login)
+    rm.log_in(client, world["account"].login)
     panel = client.get("/panel/requests").get_data(as_text=True)
     assert "Przetwarzamy imię i PESEL." in panel and "Data odpowiedzi" in panel
 
 
 def test_close_a_request(client, world):
-    _log_in(client, world["admin"].login)
     path = f"/staff/requests/{world['request'].id}"
-    token = csrf_token(client, path)
+    token = rm.log_in(client, world["admin"].login, token_from=path)
     closed = client.post(
         f"{path}/answer", data={"csrf_token": token, "answer": "Duplikat.", "close": "1"}
     )
@@ -250,10 +211,10 @@ def test_a_doctor_does_not_see_an_order_of_someone_who_never_had_a_visit(client,
             stranger, stranger.patient, world["doctor"].id, [rx.OrderLine("Polopiryna", 1)]
         )
         db.close()
-    _log_in(client, world["doctor_account"].login)
+    rm.log_in(client, world["doctor_account"].login)
     assert client.get(f"/staff/prescription-orders/{order.id}").status_code == 404
     queue = client.get("/staff/prescription-orders?show=all").get_data(as_text=True)
     assert "Polopiryna" not in queue and "Bisocard" in queue
     client.post("/logout", data={"csrf_token": csrf_token(client, "/staff/")})
-    _log_in(client, world["registrar"].login)
+    rm.log_in(client, world["registrar"].login)
     assert "Polopiryna" in client.get("/staff/prescription-orders").get_data(as_text=True)

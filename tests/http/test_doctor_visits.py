@@ -16,6 +16,7 @@ from models.booking import Appointment
 from models.mail import OutboxMessage
 from models.medical import Document, Prescription, Recommendation, Referral, Vaccination
 from tests import factories
+from tests import role_matrix as rm
 from tests.conftest import csrf_token
 
 ACTIONS = ["complete", "no-show", "recommendations", "prescriptions", "referrals",
@@ -24,64 +25,28 @@ ACTIONS = ["complete", "no-show", "recommendations", "prescriptions", "referrals
 
 @pytest.fixture
 def world(app):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        made = factories.doctor_day()
-        db.close()
-    return made
+    return factories.made_in(app, factories.doctor_day)
 
 
-def _log_in(client, login: str) -> None:
-    response = client.post(
-        "/login",
-        data={
-            "login": login,
-            "password": factories.PASSWORD,
-            "csrf_token": csrf_token(client, "/login"),
-        },
-    )
-    assert response.status_code == 303, response.status_code
+def _routes(visit_id: int) -> list[tuple[str, str]]:
+    page = f"/staff/visits/{visit_id}"
+    return rm.routes([page], [f"{page}/{action}" for action in ACTIONS])
 
 
-def _paths(visit_id: int) -> tuple[str, list[str]]:
-    return f"/staff/visits/{visit_id}", [f"/staff/visits/{visit_id}/{a}" for a in ACTIONS]
-
-
-def test_a_visitor_is_sent_to_log_in(client, world):
-    page, posts = _paths(world["visit"].id)
-    assert "/login" in client.get(page).headers["Location"]
-    token = csrf_token(client, "/login")
-    for path in posts:
-        response = client.post(path, data={"csrf_token": token})
-        assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
-
-
-def test_a_patient_gets_404(client, world):
-    _log_in(client, world["account"].login)
-    page, posts = _paths(world["visit"].id)
-    assert client.get(page).status_code == 404
-    token = csrf_token(client, "/panel")
-    for path in posts:
-        assert client.post(path, data={"csrf_token": token}).status_code == 404, path
-
-
-@pytest.mark.parametrize("role", ["registrar", "admin"])
-def test_the_desk_and_the_admin_get_403(client, world, role):
-    _log_in(client, world[role].login)
-    page, posts = _paths(world["visit"].id)
-    assert client.get(page).status_code == 403
-    token = csrf_token(client, "/staff/")
-    for path in posts:
-        assert client.post(path, data={"csrf_token": token}).status_code == 403, path
+@pytest.mark.parametrize(
+    ("role", "answer"),
+    [(rm.ANONYMOUS, rm.LOG_IN), ("patient", 404), ("registrar", 403), ("admin", 403)],
+)
+def test_a_visitor_logs_in_a_patient_gets_404_the_desk_and_the_admin_403(
+    client, world, role, answer
+):
+    token = rm.enter_as(client, role, rm.logins(world))
+    rm.expect(client, token, answer, _routes(world["visit"].id), who=role)
 
 
 def test_another_doctors_visit_is_404_and_the_refusal_is_audited(client, world):
-    _log_in(client, world["doctor_account"].login)
-    page, posts = _paths(world["other_visit"].id)
-    assert client.get(page).status_code == 404
-    token = csrf_token(client, "/staff/")
-    for path in posts:
-        assert client.post(path, data={"csrf_token": token}).status_code == 404, path
+    token = rm.enter_as(client, "doctor", rm.logins(world))
+    rm.expect(client, token, 404, _routes(world["other_visit"].id))
     assert client.get("/staff/visits/999999").status_code == 404
     with client.application.app_context():
         assert AuditEvent.select().where(AuditEvent.action == "access.refused").count() >= 1
@@ -90,7 +55,7 @@ def test_another_doctors_visit_is_404_and_the_refusal_is_audited(client, world):
 
 
 def test_the_doctor_opens_the_visit_and_the_read_is_audited(client, world):
-    _log_in(client, world["doctor_account"].login)
+    rm.log_in(client, world["doctor_account"].login)
     page = client.get(f"/staff/visits/{world['visit'].id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -107,9 +72,8 @@ def test_the_doctor_opens_the_visit_and_the_read_is_audited(client, world):
 
 
 def test_records_wait_for_a_completed_visit_and_then_reach_the_patient(client, world):
-    _log_in(client, world["doctor_account"].login)
     base = f"/staff/visits/{world['visit'].id}"
-    token = csrf_token(client, base)
+    token = rm.log_in(client, world["doctor_account"].login, token_from=base)
     refused = client.post(f"{base}/referrals", data={"csrf_token": token, "target": "Kardiolog"})
     assert refused.status_code == 409
     done = client.post(
@@ -154,7 +118,7 @@ def test_records_wait_for_a_completed_visit_and_then_reach_the_patient(client, w
         assert world["order"].__class__.get_by_id(world["order"].id).status == "issued"
     client.get("/logout")
     client.post("/logout", data={"csrf_token": csrf_token(client, "/staff/")})
-    _log_in(client, world["account"].login)
+    rm.log_in(client, world["account"].login)
     assert "Kontrola za miesiąc." in client.get("/panel/recommendations").get_data(as_text=True)
     assert "Ibuprom 200 mg" in client.get("/panel/prescriptions").get_data(as_text=True)
     assert "Poradnia kardiologiczna" in client.get("/panel/referrals").get_data(as_text=True)
@@ -167,8 +131,7 @@ def test_a_visit_not_started_cannot_be_closed(client, world, app):
 
         later = A.create(slot=world["slots"][1], patient=world["patient"], service=world["service"])
         db.close()
-    _log_in(client, world["doctor_account"].login)
-    token = csrf_token(client, f"/staff/visits/{later.id}")
+    token = rm.log_in(client, world["doctor_account"].login, token_from=f"/staff/visits/{later.id}")
     for action in ("complete", "no-show"):
         response = client.post(f"/staff/visits/{later.id}/{action}", data={"csrf_token": token})
         assert response.status_code == 409
@@ -177,9 +140,8 @@ def test_a_visit_not_started_cannot_be_closed(client, world, app):
 
 
 def test_no_show(client, world):
-    _log_in(client, world["doctor_account"].login)
     base = f"/staff/visits/{world['visit'].id}"
-    token = csrf_token(client, base)
+    token = rm.log_in(client, world["doctor_account"].login, token_from=base)
     assert client.post(f"{base}/no-show", data={"csrf_token": token}).status_code == 303
     with client.application.app_context():
         assert Appointment.get_by_id(world["visit"].id).status == "no_show"
@@ -187,9 +149,8 @@ def test_no_show(client, world):
 
 
 def _completed(client, world) -> tuple[str, str]:
-    _log_in(client, world["doctor_account"].login)
     base = f"/staff/visits/{world['visit'].id}"
-    token = csrf_token(client, base)
+    token = rm.log_in(client, world["doctor_account"].login, token_from=base)
     assert client.post(f"{base}/complete", data={"csrf_token": token}).status_code == 303
     return base, token
 
@@ -225,7 +186,7 @@ def test_a_pdf_is_shared_with_a_checksum_and_the_patient_downloads_it(client, wo
         assert document.content_type == "application/pdf" and len(document.sha256) == 64
         assert document.storage_name == files[0] and "wynik" not in files[0]
     client.post("/logout", data={"csrf_token": csrf_token(client, "/staff/")})
-    _log_in(client, world["account"].login)
+    rm.log_in(client, world["account"].login)
     got = client.get(f"/panel/documents/{document.id}/download")
     assert got.status_code == 200 and got.data == factories.TINY_PDF
 
@@ -277,9 +238,8 @@ def test_an_oversized_file_is_refused_with_the_routes_own_limit(client, world, a
 
 
 def test_other_forms_keep_the_64_kb_limit(client, world):
-    _log_in(client, world["doctor_account"].login)
     base = f"/staff/visits/{world['visit'].id}"
-    token = csrf_token(client, base)
+    token = rm.log_in(client, world["doctor_account"].login, token_from=base)
     response = client.post(
         f"{base}/recommendations", data={"csrf_token": token, "recommendation": "x" * 70_000}
     )

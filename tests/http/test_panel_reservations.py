@@ -4,7 +4,7 @@ change to another slot of the same service; another patient's visit is always a 
 import base64
 import json
 import re
-from datetime import time, timedelta
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -23,23 +23,12 @@ from tests.conftest import csrf_token
 
 @pytest.fixture
 def clinic(ctx):
-    fac = factories.facility(name="Przychodnia Centrum")
-    spec = factories.specialty(name="Kardiologia")
-    svc = factories.service(spec, name="Konsultacja kardiologiczna")
+    made = factories.bookable(6, **factories.cardiology())
+    fac, spec, svc, member, day = (made[k] for k in ("fac", "spec", "svc", "staff", "day"))
     other_svc = factories.service(spec, name="Echo serca")
-    member = factories.staff(spec=spec, fac=fac, last_name="Sercowy")
-    day = (utcnow() + timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
-    sched = factories.schedule(
-        member, fac, services=[svc], weekday=day.weekday(), start_time=time(8)
-    )
     other_member = factories.staff(spec=spec, fac=fac, last_name="Echowy")
     other_sched = factories.schedule(other_member, fac, services=[other_svc])
-    slots = [
-        factories.slot(
-            member, fac, starts_at=day + timedelta(minutes=15 * k), schedule=sched, specialty=spec
-        )
-        for k in range(6)
-    ]
+    slots = made["slots"]
     echo_slot = factories.slot(
         other_member, fac, starts_at=day, schedule=other_sched, specialty=spec
     )

@@ -17,6 +17,7 @@ from models.clinic import Slot
 from models.medical import DataRequest
 from services import data_requests
 from tests import factories
+from tests import role_matrix as rm
 from tests.conftest import csrf_token
 
 HTMX = {"HX-Request": "true"}
@@ -25,43 +26,32 @@ EXTRA = 29  # with the world's own visit: 30 to move, two pages of 25
 
 @pytest.fixture
 def world(app):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        made = factories.desk_clinic()
-        other = factories.staff(made["specialty"], made["facility"], last_name="Drugi")
-        start = made["slots"][-1].starts_at + timedelta(days=1)
-        for k in range(EXTRA):
-            slot = factories.slot(
-                made["doctor"] if k % 2 else other,
-                made["facility"],
-                starts_at=start + timedelta(minutes=15 * k),
-                specialty=made["specialty"],
-            )
-            visit = Appointment.create(
-                slot=slot,
-                active_slot=slot,
-                patient=factories.patient(),
-                service=made["service"],
-                booked_by=made["account"],
-            )
-            AppointmentSlot.create(appointment=visit, slot=slot, active_slot=slot)
-            Slot.update(booked=True, blocked=True).where(Slot.id == slot.id).execute()
-        Slot.update(blocked=True).where(Slot.id == made["slots"][0].id).execute()
-        made["other"] = other
-        db.close()
+    return factories.made_in(app, _world)
+
+
+def _world() -> dict:
+    made = factories.desk_clinic()
+    other = factories.staff(made["specialty"], made["facility"], last_name="Drugi")
+    start = made["slots"][-1].starts_at + timedelta(days=1)
+    for k in range(EXTRA):
+        slot = factories.slot(
+            made["doctor"] if k % 2 else other,
+            made["facility"],
+            starts_at=start + timedelta(minutes=15 * k),
+            specialty=made["specialty"],
+        )
+        visit = Appointment.create(
+            slot=slot,
+            active_slot=slot,
+            patient=factories.patient(),
+            service=made["service"],
+            booked_by=made["account"],
+        )
+        AppointmentSlot.create(appointment=visit, slot=slot, active_slot=slot)
+        Slot.update(booked=True, blocked=True).where(Slot.id == slot.id).execute()
+    Slot.update(blocked=True).where(Slot.id == made["slots"][0].id).execute()
+    made["other"] = other
     return made
-
-
-def _log_in(client, login: str) -> None:
-    response = client.post(
-        "/login",
-        data={
-            "login": login,
-            "password": factories.PASSWORD,
-            "csrf_token": csrf_token(client, "/login"),
-        },
-    )
-    assert response.status_code == 303
 
 
 def _ticked(body: str) -> int:
@@ -69,7 +59,7 @@ def _ticked(body: str) -> int:
 
 
 def test_the_affected_visits_are_paged(client, world):
-    _log_in(client, world["registrar"].login)
+    rm.log_in(client, world["registrar"].login)
     first = client.get("/staff/visits/affected").get_data(as_text=True)
     assert _ticked(first) == 25
     assert "Wizyt do przeniesienia: 30" in first and "Strona 1 z 2" in first
@@ -90,7 +80,7 @@ def test_the_affected_visits_are_paged(client, world):
 
 
 def test_moving_the_visits_of_the_second_page(client, world):
-    _log_in(client, world["registrar"].login)
+    rm.log_in(client, world["registrar"].login)
     second = client.get("/staff/visits/affected?page=2").get_data(as_text=True)
     ids = re.findall(r'name="visit" value="(\d+)"', second)
     response = client.post(
@@ -108,7 +98,7 @@ def test_moving_the_visits_of_the_second_page(client, world):
 
 
 def test_the_affected_list_fragment_for_htmx(client, world):
-    _log_in(client, world["registrar"].login)
+    rm.log_in(client, world["registrar"].login)
     fragment = client.get("/staff/visits/affected?page=2", headers=HTMX)
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"]
@@ -130,7 +120,7 @@ def _paths(world) -> dict[str, str]:
 
 
 def test_every_staff_table_filters_by_get_and_live_with_htmx(client, world):
-    _log_in(client, world["registrar"].login)
+    rm.log_in(client, world["registrar"].login)
     for path, target in _paths(world).items():
         full = client.get(path)
         page = full.get_data(as_text=True)
@@ -154,7 +144,7 @@ def test_the_request_queue_filters_without_javascript(app, client, world):
         DataRequest.update(status="closed").where(DataRequest.id == done.id).execute()
         data_requests.submit_request(None, world["patient"], "information", "Jakie dane?")
         db.close()
-    _log_in(client, world["registrar"].login)
+    rm.log_in(client, world["registrar"].login)
     open_only = client.get("/staff/requests").get_data(as_text=True)
     everything = client.get("/staff/requests?show=all").get_data(as_text=True)
     assert '<option value="" selected>' in open_only
@@ -167,5 +157,5 @@ def test_the_request_queue_filters_without_javascript(app, client, world):
 
 @pytest.mark.parametrize("path", ["/staff/requests?show=all", "/staff/visits/affected"])
 def test_a_doctor_gets_no_desk_fragment(client, world, path):
-    _log_in(client, world["doctor_account"].login)
+    rm.log_in(client, world["doctor_account"].login)
     assert client.get(path, headers=HTMX).status_code == 403

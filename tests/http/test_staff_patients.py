@@ -18,7 +18,7 @@ from models.booking import Appointment
 from models.mail import OutboxMessage
 from models.patients import Patient
 from tests import factories
-from tests.conftest import csrf_token
+from tests import role_matrix as rm
 from tests.http.test_auth_register import _clinic, registration_data
 
 PESEL = make_pesel(date(1990, 5, 17), 123, female=True)
@@ -31,25 +31,11 @@ def app_config(app_config):
 
 @pytest.fixture
 def world(app):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        made = factories.desk_clinic()
-        made.update(_clinic())
-        db.close()
-    return made
+    return factories.made_in(app, lambda: {**factories.desk_clinic(), **_clinic()})
 
 
 def _log_in(client, login: str) -> str:
-    response = client.post(
-        "/login",
-        data={
-            "login": login,
-            "password": factories.PASSWORD,
-            "csrf_token": csrf_token(client, "/login"),
-        },
-    )
-    assert response.status_code == 303
-    return csrf_token(client, "/help")
+    return rm.log_in(client, login, token_from="/help")
 
 
 def _phone_patient(client, token, **over):

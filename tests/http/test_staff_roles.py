@@ -8,9 +8,8 @@ from __future__ import annotations
 import pytest
 
 from core.timeutil import to_local
-from models.base import db
 from tests import factories
-from tests.conftest import csrf_token
+from tests import role_matrix as rm
 
 AGENDA = ["/staff/", "/staff/?view=week"]
 
@@ -55,65 +54,40 @@ def _desk_posts(world) -> list[str]:
 
 @pytest.fixture
 def world(app):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        made = factories.desk_clinic()
-        db.close()
-    return made
+    return factories.made_in(app, factories.desk_clinic)
 
 
-def _log_in(client, login: str) -> None:
-    response = client.post(
-        "/login",
-        data={
-            "login": login,
-            "password": factories.PASSWORD,
-            "csrf_token": csrf_token(client, "/login"),
-        },
-    )
-    assert response.status_code == 303, response.status_code
-
-
-def test_a_visitor_is_sent_to_log_in_from_every_staff_page(client, world):
-    for path in AGENDA + _desk_gets(world):
-        response = client.get(path)
-        assert response.status_code == 302, path
-        assert "/login?next=" in response.headers["Location"], path
-    token = csrf_token(client, "/login")
-    for path in _desk_posts(world):
-        response = client.post(path, data={"csrf_token": token})
-        assert response.status_code in (302, 303) and "/login" in response.headers["Location"], path
-
-
-def test_a_patient_gets_404_on_every_staff_page(client, world):
-    _log_in(client, world["account"].login)
-    token = csrf_token(client, "/panel")
-    for path in AGENDA + _desk_gets(world):
-        assert client.get(path).status_code == 404, path
-    for path in _desk_posts(world):
-        assert client.post(path, data={"csrf_token": token}).status_code == 404, path
+@pytest.mark.parametrize(("role", "answer"), [(rm.ANONYMOUS, rm.LOG_IN), ("patient", 404)])
+def test_a_visitor_is_sent_to_log_in_and_a_patient_gets_404_on_every_staff_page(
+    client, world, role, answer
+):
+    token = rm.enter_as(client, role, rm.logins(world))
+    rm.expect(client, token, answer, rm.routes(AGENDA + _desk_gets(world), _desk_posts(world)))
 
 
 def test_a_doctor_sees_the_agenda_and_gets_403_on_the_desk(client, world):
-    _log_in(client, world["doctor_account"].login)
-    for path in AGENDA:
-        assert client.get(path).status_code == 200, path
-    token = csrf_token(client, "/staff/")
-    for path in _desk_gets(world):
-        assert client.get(path).status_code == 403, path
-    for path in _desk_posts(world):
-        assert client.post(path, data={"csrf_token": token}).status_code == 403, path
+    token = rm.enter_as(client, "doctor", rm.logins(world))
+    rm.expect(client, token, 200, rm.routes(AGENDA))
+    rm.expect(client, token, 403, rm.routes(_desk_gets(world), _desk_posts(world)))
 
 
 @pytest.mark.parametrize("role", ["registrar", "admin"])
 def test_registrar_and_admin_open_every_desk_page(client, world, role):
-    _log_in(client, world[role].login)
-    for path in AGENDA + _desk_gets(world):
-        assert client.get(path).status_code == 200, path
-    token = csrf_token(client, "/staff/")
-    for path in _desk_posts(world):
-        status = client.post(path, data={"csrf_token": token}).status_code
-        assert status in (303, 409, 422), (path, status)
+    token = rm.enter_as(client, role, rm.logins(world))
+    rm.expect(client, token, 200, rm.routes(AGENDA + _desk_gets(world)))
+    rm.expect(client, token, (303, 409, 422), rm.routes(posts=_desk_posts(world)))
+
+
+@pytest.fixture
+def other(app, world):
+    """Another doctor ("Innylekarz") with a slot at the time of the world's first slot."""
+
+    def make():
+        member = factories.staff(last_name="Innylekarz")
+        factories.slot(member, world["facility"], starts_at=world["slots"][0].starts_at)
+        return member
+
+    return factories.made_in(app, make)
 
 
 def _table(response) -> str:
@@ -121,14 +95,8 @@ def _table(response) -> str:
     return page[page.index('<table class="agenda">') :]
 
 
-def test_the_doctors_agenda_shows_their_own_day_by_default(client, world):
-    other = None
-    with client.application.app_context():
-        db.connect(reuse_if_open=True)
-        other = factories.staff(last_name="Innylekarz")
-        factories.slot(other, world["facility"], starts_at=world["slots"][0].starts_at)
-        db.close()
-    _log_in(client, world["doctor_account"].login)
+def test_the_doctors_agenda_shows_their_own_day_by_default(client, world, other):
+    rm.log_in(client, world["doctor_account"].login)
     day = to_local(world["slots"][0].starts_at).date().isoformat()
     page = _table(client.get(f"/staff/?date={day}"))
     assert world["doctor"].last_name in page and "Innylekarz" not in page
@@ -138,14 +106,9 @@ def test_the_doctors_agenda_shows_their_own_day_by_default(client, world):
     assert world["doctor"].last_name in everyone and "Innylekarz" not in everyone
 
 
-def test_a_doctor_cannot_open_another_doctors_agenda(client, world):
-    with client.application.app_context():
-        db.connect(reuse_if_open=True)
-        other = factories.staff(last_name="Innylekarz")
-        factories.slot(other, world["facility"], starts_at=world["slots"][0].starts_at)
-        db.close()
+def test_a_doctor_cannot_open_another_doctors_agenda(client, world, other):
     day = to_local(world["slots"][0].starts_at).date().isoformat()
-    _log_in(client, world["doctor_account"].login)
+    rm.log_in(client, world["doctor_account"].login)
     for view in ("day", "week"):
         response = client.get(f"/staff/?date={day}&view={view}&staff={other.id}")
         assert response.status_code == 404, view
@@ -159,14 +122,9 @@ def test_a_doctor_cannot_open_another_doctors_agenda(client, world):
 
 
 @pytest.mark.parametrize("role", ["registrar", "admin"])
-def test_the_desk_sees_any_doctors_agenda_and_everyone(client, world, role):
-    with client.application.app_context():
-        db.connect(reuse_if_open=True)
-        other = factories.staff(last_name="Innylekarz")
-        factories.slot(other, world["facility"], starts_at=world["slots"][0].starts_at)
-        db.close()
+def test_the_desk_sees_any_doctors_agenda_and_everyone(client, world, other, role):
     day = to_local(world["slots"][0].starts_at).date().isoformat()
-    _log_in(client, world[role].login)
+    rm.log_in(client, world[role].login)
     one = _table(client.get(f"/staff/?date={day}&staff={other.id}"))
     assert "Innylekarz" in one and world["doctor"].last_name not in one
     everyone = _table(client.get(f"/staff/?date={day}"))
@@ -174,7 +132,7 @@ def test_the_desk_sees_any_doctors_agenda_and_everyone(client, world, role):
 
 
 def test_htmx_filters_get_only_the_table_and_vary_on_hx_request(client, world):
-    _log_in(client, world["registrar"].login)
+    rm.log_in(client, world["registrar"].login)
     day = to_local(world["slots"][0].starts_at).date().isoformat()
     for path in (
         f"/staff/?date={day}&staff={world['doctor'].id}",

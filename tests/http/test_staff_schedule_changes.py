@@ -11,46 +11,38 @@ import pytest
 
 from core.timeutil import to_local
 from models.audit import AuditEvent
-from models.base import db
 from models.booking import Appointment
 from models.clinic import Schedule, ScheduleException, Slot
 from models.mail import OutboxMessage
 from services import booking, booking_errors
 from tests import factories
-from tests.conftest import csrf_token
+from tests import role_matrix as rm
 
 
 @pytest.fixture
 def world(app):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        made = factories.desk_clinic()
-        first = made["slots"][0]
-        # the same doctor a week later: where a moved visit goes
-        made["later"] = [
-            factories.slot(
-                made["doctor"],
-                made["facility"],
-                starts_at=first.starts_at + timedelta(days=7, minutes=15 * k),
-                schedule=made["schedule"],
-                specialty=made["specialty"],
-            )
-            for k in range(2)
-        ]
-        db.close()
+    return factories.made_in(app, _world)
+
+
+def _world() -> dict:
+    made = factories.desk_clinic()
+    first = made["slots"][0]
+    # the same doctor a week later: where a moved visit goes
+    made["later"] = [
+        factories.slot(
+            made["doctor"],
+            made["facility"],
+            starts_at=first.starts_at + timedelta(days=7, minutes=15 * k),
+            schedule=made["schedule"],
+            specialty=made["specialty"],
+        )
+        for k in range(2)
+    ]
     return made
 
 
 def _log_in(client, login: str) -> str:
-    client.post(
-        "/login",
-        data={
-            "login": login,
-            "password": factories.PASSWORD,
-            "csrf_token": csrf_token(client, "/login"),
-        },
-    )
-    return csrf_token(client, "/staff/")
+    return rm.log_in(client, login, token_from="/staff/")
 
 
 def _sick_day(client, token, world, action: str):

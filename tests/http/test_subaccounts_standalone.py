@@ -4,13 +4,12 @@ dependant: for whom, who booked, limits per person, the e-mail to the guardian w
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from core.pesel import make as make_pesel
 from models.accounts import Account
-from models.base import utcnow
 from models.booking import Appointment
 from models.clinic import Locality
 from models.mail import OutboxMessage
@@ -124,16 +123,7 @@ def paediatrics(ctx):
     spec = factories.specialty(name="Pediatra")
     svc = factories.service(spec, name="Porada pediatryczna", min_age=0, max_age=17)
     member = factories.staff(spec=spec, fac=fac, last_name="Dziecięcy")
-    day = (utcnow() + timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
-    sched = factories.schedule(
-        member, fac, services=[svc], weekday=day.weekday(), start_time=time(8)
-    )
-    slots = [
-        factories.slot(
-            member, fac, starts_at=day + timedelta(minutes=15 * k), schedule=sched, specialty=spec
-        )
-        for k in range(4)
-    ]
+    slots = factories.bookable(4, fac=fac, spec=spec, svc=svc, staff=member)["slots"]
     parent = factories.account(login="mama", email="mama@example.com")
     baby = factories.dependant(
         parent, with_pesel=False, birth_date=date.today() - timedelta(days=30)

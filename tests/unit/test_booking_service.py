@@ -1,7 +1,7 @@
 """services.booking called directly: the unique active slot is the real guard, clinic rules
 with a frozen `now`, cancel and change leave nothing half done."""
 
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -32,31 +32,10 @@ def clinic(ctx):
 
 
 def _clinic():
-    fac = factories.facility()
-    spec = factories.specialty()
-    svc = factories.service(spec)
-    member = factories.staff(spec=spec, fac=fac)
     now = utcnow().replace(microsecond=0)
-    day = (now + timedelta(days=3)).replace(hour=8, minute=0, second=0)
-    sched = factories.schedule(
-        member, fac, services=[svc], weekday=day.weekday(), start_time=time(8)
-    )
-    slots = [
-        factories.slot(
-            member, fac, starts_at=day + timedelta(minutes=15 * k), schedule=sched, specialty=spec
-        )
-        for k in range(5)
-    ]
-    return {
-        "now": now,
-        "svc": svc,
-        "slots": slots,
-        "account": factories.account(),
-        "other": factories.account(),
-        "spec": spec,
-        "fac": fac,
-        "staff": member,
-    }
+    made = factories.bookable(5, (now + timedelta(days=3)).replace(hour=8, minute=0, second=0))
+    made.update(now=now, account=factories.account(), other=factories.account())
+    return made
 
 
 def _book(c, slot, account=None, **kw):
