@@ -10,7 +10,7 @@ from flask import current_app, has_app_context
 
 from models.accounts import Account, Guardianship
 from models.booking import Appointment, AppointmentSlot
-from models.clinic import Facility, Slot
+from models.clinic import Facility, Service, Slot, StaffMember
 from models.patients import Patient
 
 MAX_ID = 2**31 - 1
@@ -84,3 +84,30 @@ def clinic_phone(facility: Facility | None = None) -> str:
     if has_app_context():
         return current_app.config["ADMIN_CONTACT_PHONE"]
     return ""
+
+
+def person_visits(
+    person_id: int, *, upcoming_after: datetime | None = None, limit: int = 500
+) -> list[Appointment]:
+    """A person's visits with their slot, staff, facility, service and patient, in one query:
+    newest first; or, with `upcoming_after`, the booked ones after that time, soonest first
+    (`limit=1`: the next visit, asked of the database rather than found among 500)."""
+    rows = (
+        Appointment.select(Appointment, Slot, Service, Patient, StaffMember, Facility)
+        .join(Slot, on=(Appointment.slot == Slot.id))
+        .join(StaffMember, on=(Slot.staff == StaffMember.id))
+        .switch(Slot)
+        .join(Facility, on=(Slot.facility == Facility.id))
+        .switch(Appointment)
+        .join(Service, on=(Appointment.service == Service.id))
+        .switch(Appointment)
+        .join(Patient, on=(Appointment.patient == Patient.id))
+        .where(Appointment.patient == person_id)
+    )
+    if upcoming_after is not None:
+        rows = rows.where(
+            (Appointment.status == "booked") & (Slot.starts_at > upcoming_after)
+        ).order_by(Slot.starts_at, Appointment.id)
+    else:
+        rows = rows.order_by(Slot.starts_at.desc(), Appointment.id.desc())
+    return list(rows.limit(limit))

@@ -27,6 +27,7 @@ from models.patients import Patient
 from services import booking, booking_checks, booking_errors, cancel_window, identity, visits
 from services.rules import ClinicRules, clinic_rules
 from services.slot_search import SearchQuery, attach_related, parse_query
+from services.visits import person_visits
 
 from . import bp
 
@@ -97,31 +98,19 @@ def _mark_online_actions(visits: list[Appointment], rules: ClinicRules, now) -> 
 def _visits(account: Account) -> list[Appointment]:
     """The visits of the person on screen (the account's patient or a dependant, switched in
     the header; active_patient() has checked the guardianship)."""
+    return _name_who_booked(person_visits(_person_id(account)))
+
+
+def _person_id(account: Account) -> int:
     on_screen = active_patient()
-    person_id = on_screen.id if on_screen is not None else account.patient_id
-    rows = (
-        Appointment.select(Appointment, Slot, Service, Patient, StaffMember, Facility)
-        .join(Slot, on=(Appointment.slot == Slot.id))
-        .join(StaffMember, on=(Slot.staff == StaffMember.id))
-        .switch(Slot)
-        .join(Facility, on=(Slot.facility == Facility.id))
-        .switch(Appointment)
-        .join(Service, on=(Appointment.service == Service.id))
-        .switch(Appointment)
-        .join(Patient, on=(Appointment.patient == Patient.id))
-        .where(Appointment.patient == person_id)
-        .order_by(Slot.starts_at.desc(), Appointment.id.desc())
-        .limit(500)
-    )
-    return _name_who_booked(list(rows))
+    return on_screen.id if on_screen is not None else account.patient_id
 
 
 @bp.route("")
 def index():
     account = _me()
     now = utcnow()
-    upcoming = [a for a in _visits(account) if a.status == "booked" and a.slot.starts_at > now]
-    upcoming.reverse()
+    upcoming = _name_who_booked(person_visits(_person_id(account), upcoming_after=now, limit=1))
     audit.read("panel", active_patient().id)
     refusal = identity.booking_refusal(account, now)
     return render(

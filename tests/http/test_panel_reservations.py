@@ -72,6 +72,21 @@ def test_panel_landing_shows_the_next_visit_and_links_to_reservations(client, bo
     assert 'hx-history="false"' in body
 
 
+def test_panel_landing_shows_the_soonest_booked_visit_not_a_later_or_cancelled_one(
+    client, clinic, booked
+):
+    """The landing asks the database for the next visit (not the newest of 500 loaded)."""
+    later = book(client, clinic["slots"][3], clinic["account"].patient_id)
+    Appointment.update(status="cancelled", active_slot=None).where(
+        Appointment.id == booked.id
+    ).execute()
+    sooner = book(client, clinic["slots"][1], clinic["account"].patient_id)
+    body = client.get("/panel").get_data(as_text=True)
+    assert f'href="/panel/reservations/{sooner.id}"' in body
+    assert f'href="/panel/reservations/{later.id}"' not in body
+    assert f'href="/panel/reservations/{booked.id}"' not in body
+
+
 def test_reservations_list_upcoming_and_past_with_status(client, clinic, booked):
     past_slot = clinic["slots"][5]
     Appointment.create(
