@@ -309,7 +309,8 @@ def measure(app, ids, today: date, days: int, runs: int, show_plans: bool) -> di
         cells.append(f"{cpu_full[0]:5.1f}/{cpu_floor[0]:4.1f} {cpu_ratios[name]:4.1f}×")
         p50, p95 = percentiles(timings["fn"])
         cells.append(f"{p50:6.1f} / {p95:5.1f}")
-        shown = body.count('/reserve"') + body.count("/reserve?")
+        # a visitor's „Rezerwuj” goes to log-in with the booking step as `next` (…/reserve%3F…)
+        shown = body.count('/reserve"') + body.count("/reserve?") + body.count("/reserve%3F")
         print(f"{name:<22} " + " ".join(f"{c:>15}" for c in cells) + f"  {shown} on page")
     median_ratio = statistics.median(r[0] for r in ratios.values())
     print(
