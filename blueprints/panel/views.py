@@ -22,9 +22,10 @@ from core.timeutil import local_today, to_local
 from models.accounts import Account
 from models.base import utcnow
 from models.booking import Appointment
-from models.clinic import Facility, Service, Slot, StaffMember
+from models.clinic import Service, Slot
 from models.patients import Patient
 from services import booking, booking_checks, booking_errors, cancel_window, identity, visits
+from services.catalogue_cache import catalogue
 from services.rules import ClinicRules, clinic_rules
 from services.slot_search import SearchQuery, attach_related, parse_query
 from services.visits import person_visits
@@ -57,10 +58,10 @@ def _appointment_or_404(account: Account, appointment_id: int) -> Appointment:
 
 
 def _load(appointment: Appointment) -> Appointment:
-    slot = appointment.slot
-    slot.staff = StaffMember.get_by_id(slot.staff_id)
-    slot.facility = Facility.get_by_id(slot.facility_id)
-    appointment.service = Service.get_by_id(appointment.service_id)
+    attach_related([appointment.slot])  # staff, facility, specialty from the cached catalogue
+    appointment.service = catalogue().services.get(appointment.service_id) or Service.get_by_id(
+        appointment.service_id
+    )
     appointment.patient = Patient.get_by_id(appointment.patient_id)
     _name_who_booked([appointment])
     return appointment

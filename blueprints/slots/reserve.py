@@ -23,10 +23,11 @@ from core.timeutil import to_local
 from models.accounts import Account
 from models.base import utcnow
 from models.booking import Appointment
-from models.clinic import Facility, Slot, Specialty, StaffMember
+from models.clinic import Slot
 from services import booking, booking_checks, booking_errors, cancel_window, identity, visits
 from services import service_fit as fit
 from services.rules import clinic_rules
+from services.slot_search import attach_related
 
 from . import bp
 from .links import search_back_url
@@ -89,10 +90,7 @@ def _me() -> Account:
 
 
 def _load_related(slot: Slot) -> Slot:
-    slot.staff = StaffMember.get_by_id(slot.staff_id)
-    slot.facility = Facility.get_by_id(slot.facility_id)
-    if slot.specialty_id:
-        slot.specialty = Specialty.get_by_id(slot.specialty_id)
+    attach_related([slot])  # staff, facility, specialty from the cached catalogue
     return slot
 
 
