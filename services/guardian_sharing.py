@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 
 from core import audit
 from core.mail import queue_mail
-from models.accounts import Account, Guardianship
+from models.accounts import Account
 from models.base import utcnow, write_transaction
 from models.patients import Patient
 
 from . import accounts
-from .standalone import guardian_count, registration_phone
-from .subaccounts import MAX_GUARDIANS, AttachRefused, guardians_upwards
+from .standalone import registration_phone
+from .subaccounts import AttachRefused, add_guardian, guardians_upwards
 
 
 class ShareRefused(AttachRefused):
@@ -58,15 +58,8 @@ def share_dependant(
     ):
         raise ShareRefused("cycle")
     with write_transaction():
-        if (
-            Guardianship.select()
-            .where((Guardianship.guardian == other.id) & (Guardianship.patient == dependant.id))
-            .exists()
-        ):
-            raise ShareRefused("already")
-        if guardian_count(dependant.id) >= MAX_GUARDIANS:
-            raise ShareRefused("full")
-        Guardianship.create(guardian=other.id, patient=dependant.id, created_at=now)
+        if refused := add_guardian(other.id, dependant.id, now):
+            raise ShareRefused(refused)
         audit.record(
             "subaccount.share",
             patient_id=dependant.id,

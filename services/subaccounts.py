@@ -222,6 +222,21 @@ def add_dependant(account: Account, data: NewDependant, now: datetime | None = N
 # --- attaching an existing account -----------------------------------------------------------
 
 
+def add_guardian(guardian_id: int, patient_id: int, now: datetime) -> str:
+    """Make the account a guardian of the person, inside the caller's write transaction.
+    Returns "" when done, else why not: "already" (it is one) or "full" (MAX_GUARDIANS)."""
+    if (
+        Guardianship.select()
+        .where((Guardianship.guardian == guardian_id) & (Guardianship.patient == patient_id))
+        .exists()
+    ):
+        return "already"
+    if guardian_count(patient_id) >= MAX_GUARDIANS:
+        return "full"
+    Guardianship.create(guardian=guardian_id, patient=patient_id, created_at=now)
+    return ""
+
+
 def guardians_upwards(patient_id: int) -> set[int]:
     """Every account that guards the patient, directly or through a chain of guardians."""
     found: set[int] = set()
@@ -267,15 +282,8 @@ def attach_account(
     if target.id in guardians_upwards(account.patient_id):
         raise AttachRefused("cycle")
     with write_transaction():
-        if (
-            Guardianship.select()
-            .where((Guardianship.guardian == account.id) & (Guardianship.patient == target.patient))
-            .exists()
-        ):
-            raise AttachRefused("already")
-        if guardian_count(target.patient_id) >= MAX_GUARDIANS:
-            raise AttachRefused("full")
-        Guardianship.create(guardian=account.id, patient=target.patient_id, created_at=now)
+        if refused := add_guardian(account.id, target.patient_id, now):
+            raise AttachRefused(refused)
         audit.record(
             "subaccount.attach",
             patient_id=target.patient_id,
