@@ -126,10 +126,10 @@ def test_open_and_download_a_document(page, world):
     page.get_by_role("link", name="Zdjęcie RTG", exact=True).click()
     image = page.get_by_role("img", name=re.compile("Zdjęcie RTG"))
     expect(image).to_be_visible()
-    page.wait_for_function(  # the picture really decoded (the file route served a PNG)
-        "document.querySelector('.document-image').complete && "
-        "document.querySelector('.document-image').naturalWidth === 48"
-    )
+    # the picture really decoded (the file route served a PNG); polled through the
+    # element's properties, not a string predicate, which the page's CSP refuses to eval
+    expect(page.locator(".document-image")).to_have_js_property("complete", True)
+    expect(page.locator(".document-image")).to_have_js_property("naturalWidth", 48)
     _fits(page)
 
 
