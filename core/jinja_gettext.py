@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from flask import Flask, g
 from flask_babel import get_translations
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 
 def _translations():
@@ -24,12 +27,49 @@ def _translations():
     return translations
 
 
+def _formatted(eval_ctx: EvalContext, text: str, variables: dict) -> str:
+    # Jinja's newstyle rule: always a format string, Markup (escaping the values) in HTML
+    # the msgid and its translation are ours, as in Jinja's own wrapper; the values are escaped
+    return (Markup(text) if eval_ctx.autoescape else text) % variables  # noqa: S704
+
+
+@pass_eval_context
+def _gettext(eval_ctx: EvalContext, string: str, /, **variables) -> str:
+    return _formatted(eval_ctx, _translations().ugettext(string), variables)
+
+
+@pass_eval_context
+def _ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables) -> str:
+    variables.setdefault("num", num)
+    return _formatted(eval_ctx, _translations().ungettext(singular, plural, num), variables)
+
+
+@pass_eval_context
+def _pgettext(eval_ctx: EvalContext, context: str, string: str, /, **variables) -> str:
+    variables.setdefault("context", context)
+    return _formatted(eval_ctx, _translations().upgettext(context, string), variables)
+
+
+@pass_eval_context
+def _npgettext(
+    eval_ctx: EvalContext, context: str, singular: str, plural: str, num: int, /, **variables
+) -> str:
+    variables.setdefault("context", context)
+    variables.setdefault("num", num)
+    text = _translations().unpgettext(context, singular, plural, num)
+    return _formatted(eval_ctx, text, variables)
+
+
 def install(app: Flask) -> None:
-    """Replace the template gettext callables Flask-Babel installed (after `babel.init_app`)."""
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _translations().ugettext(s),
-        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        pgettext=lambda c, s: _translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
-        newstyle=True,
+    """Replace the template gettext callables Flask-Babel installed (after `babel.init_app`).
+
+    Jinja's own newstyle callables go through three `Context.call`s for each `_()` (the `_`
+    alias, the formatting wrapper, the function); these do the same formatting in one.
+    """
+    env = app.jinja_env
+    env.install_gettext_callables(  # sets newstyle_gettext, which {% trans %} compiles by
+        gettext=_gettext, ngettext=_ngettext, newstyle=True
+    )
+    env.globals.update(
+        _=_gettext, gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext
     )
