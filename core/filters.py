@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask
 from flask_babel import format_currency, format_date
+from markupsafe import Markup, escape
 
 from .timeutil import to_local
 
@@ -39,6 +42,23 @@ def merge_query(params: dict, **changes) -> str:
     return urlencode(merged)
 
 
+def _value(item: Any, name: str) -> Any:
+    return item[name] if isinstance(item, dict) else getattr(item, name)
+
+
+def options(items: Iterable[Any], selected: Any, text: str = "name") -> Markup:
+    """The `<option>`s of `items` (their `id`, labelled by `text`), `selected` marked.
+
+    One join instead of a template loop per item: the search form lists every doctor, and
+    the loop with a call per option was a tenth of the page's time (issue 14)."""
+    parts = []
+    for item in items:
+        value = _value(item, "id")
+        mark = " selected" if value == selected else ""
+        parts.append(f'<option value="{escape(value)}"{mark}>{escape(_value(item, text))}</option>')
+    return Markup("".join(parts))  # noqa: S704 -- every value above is escaped
+
+
 def install(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
@@ -47,4 +67,8 @@ def install(app: Flask) -> None:
         long_date=long_date,
         price=price,
         merge_query=merge_query,
+        options=options,
     )
+    from .service_facts import service_facts  # it formats prices with the filter above
+
+    app.jinja_env.globals["service_facts"] = service_facts

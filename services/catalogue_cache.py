@@ -20,7 +20,10 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, TypeVar
 
 import peewee as pw
 from flask import current_app, has_app_context, has_request_context, request
@@ -43,6 +46,8 @@ from services.service_fit import MAX_RUN, kind_fits
 log = logging.getLogger("wizyta.catalogue")
 _EXTENSION = "wizyta_catalogue"
 _REQUEST_KEY = "wizyta.catalogue"
+_MEMO_MAX = 4096  # distinct filter combinations kept per catalogue version
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -69,19 +74,31 @@ class Catalogue:
     staff_specialties: dict[int, set[int]]
     staff_facilities: dict[int, set[int]]
     _fitting: dict[int | None, dict[int, int]] = field(default_factory=dict)
+    _memo: dict[tuple, Any] = field(default_factory=dict)
     settings: list[tuple[str, str]] = field(default_factory=list)  # the admin's (key, value)
 
-    @property
+    @cached_property
     def inactive_staff(self) -> list[int]:
         return sorted(i for i, m in self.staff.items() if not m.active)
 
-    @property
+    @cached_property
     def inactive_facilities(self) -> list[int]:
         return sorted(i for i, f in self.facilities.items() if not f.active)
 
-    @property
+    @cached_property
     def retired_specialties(self) -> list[int]:
         return sorted(i for i, s in self.specialties.items() if not s.active)
+
+    def remembered(self, key: tuple, make: Callable[[], T]) -> T:
+        """`make()`, worked out once for this version of the catalogue: for what follows
+        from the catalogue alone (a new version is a new object, so nothing goes stale)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            if len(self._memo) >= _MEMO_MAX:
+                self._memo.clear()
+            value = self._memo[key] = make()
+            return value
 
     def fitting_schedules(self, service_id: int | None = None) -> dict[int, int]:
         """Schedule id → the fewest consecutive slots a fitting active service needs there

@@ -53,5 +53,7 @@ def reserve_links(service: int | None, back: str, referral_code: str = "") -> Ca
     query = urlencode({name: value for name, value in params.items() if value})
     if current_user.is_authenticated:
         return lambda slot_id: f"{before}{slot_id}{after}?{query}"
-    login = url_for("auth.login") + "?next="
-    return lambda slot_id: login + quote(f"{before}{slot_id}{after}?{query}", safe="/")
+    # quoted once: quote() works character by character, and the id is digits only
+    head = url_for("auth.login") + "?next=" + quote(before, safe="/")
+    tail = quote(f"{after}?{query}", safe="/")
+    return lambda slot_id: f"{head}{slot_id}{tail}"

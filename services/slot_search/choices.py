@@ -61,8 +61,14 @@ def _facility_ids_for_staff(known: Catalogue, staff_id: int) -> set[int]:
 def choices_for(query: SearchQuery) -> Choices:
     """The options of each filter, narrowed by the others: a specialty narrows services
     and staff, a service narrows staff, a facility narrows staff, a staff member narrows
-    facilities. A selected option always stays."""
+    facilities. A selected option always stays. Worked out once per catalogue version and
+    combination of filters (the lists are shared: read them, never change them)."""
     known = catalogue()
+    key = ("choices", query.staff, query.specialty, query.service, query.facility)
+    return known.remembered(key, lambda: _choices(known, query))
+
+
+def _choices(known: Catalogue, query: SearchQuery) -> Choices:
     facilities = [f for f in known.facilities.values() if f.active]
     if query.staff is not None:
         places = _facility_ids_for_staff(known, query.staff)

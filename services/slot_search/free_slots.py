@@ -4,9 +4,10 @@ search page runs the version check, the page and the count: three queries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import peewee as pw
 
@@ -16,6 +17,7 @@ from models.clinic import Facility, Service, Slot, Specialty, StaffMember
 from services.catalogue_cache import Catalogue, catalogue
 
 from .fit import fit_condition
+from .prepared import prepared
 from .query import Cursor, SearchQuery
 
 PAGE_SIZE = 30
@@ -38,6 +40,17 @@ def _visit_type_filter(visit_type: str) -> pw.Expression | None:
     return None
 
 
+def _window(
+    query: SearchQuery, not_before: datetime, not_after: datetime | None
+) -> tuple[datetime, datetime]:
+    """The UTC times the search covers: its Warsaw days, cut to what can be booked."""
+    lo = max(local_to_utc(query.date_from, time.min), not_before)
+    hi = local_to_utc(query.date_to + timedelta(days=1), time.min)
+    if not_after is not None:
+        hi = min(hi, not_after)
+    return lo, hi
+
+
 def free_slot_query(
     query: SearchQuery,
     *,
@@ -46,10 +59,7 @@ def free_slot_query(
     columns: Iterable[pw.Field] | None = None,
 ) -> pw.ModelSelect:
     """Free, bookable slots matching the filters, ordered by (starts_at, id); no paging."""
-    lo = max(local_to_utc(query.date_from, time.min), not_before)
-    hi = local_to_utc(query.date_to + timedelta(days=1), time.min)
-    if not_after is not None:
-        hi = min(hi, not_after)
+    lo, hi = _window(query, not_before, not_after)
     return _filtered(
         Slot.select(*(columns or ())),
         lo=lo,
@@ -59,6 +69,55 @@ def free_slot_query(
         service=query.service,
         staff=query.staff,
         visit_type=query.visit_type,
+    )
+
+
+def _values(
+    query: SearchQuery,
+    *,
+    not_before: datetime,
+    not_after: datetime | None,
+    limit: int,
+    cursor: Cursor | None = None,
+) -> dict[str, Any]:
+    """What changes between searches of one shape: the statement's parameters (prepared.py)."""
+    lo, hi = _window(query, not_before, not_after)
+    return {
+        "lo": lo,
+        "hi": hi,
+        "facility": query.facility,
+        "specialty": query.specialty,
+        "staff": query.staff,
+        "after_at": cursor.starts_at if cursor else None,
+        "after_id": cursor.slot_id if cursor else None,
+        "limit": limit,
+    }
+
+
+def _select(query: SearchQuery, values: Mapping[str, Any], *columns: pw.Field) -> pw.ModelSelect:
+    select = _filtered(
+        Slot.select(*columns),
+        lo=values["lo"],
+        hi=values["hi"],
+        facility=values["facility"],
+        specialty=values["specialty"],
+        service=query.service,
+        staff=values["staff"],
+        visit_type=query.visit_type,
+    )
+    if values["after_at"] is not None:
+        select = _after(select, Cursor(values["after_at"], values["after_id"]))
+    return select
+
+
+def _page_select(query: SearchQuery, values: Mapping[str, Any]) -> pw.ModelSelect:
+    return _select(query, values).limit(values["limit"])
+
+
+def _count_select(query: SearchQuery, values: Mapping[str, Any]) -> pw.Select:
+    inner = _select(query, values, Slot.id).order_by().limit(values["limit"])
+    return pw.Select([inner.alias("matching")], [pw.fn.COUNT(pw.SQL("*"))]).bind(
+        Slot._meta.database
     )
 
 
@@ -135,8 +194,8 @@ def page_query(
     page_size: int = PAGE_SIZE,
 ) -> pw.ModelSelect:
     """The main query of the search: one page (plus one row, to know if more follow)."""
-    select = _after(free_slot_query(query, not_before=now, not_after=not_after), cursor)
-    return select.limit(page_size + 1)
+    values = _values(query, not_before=now, not_after=not_after, limit=page_size + 1, cursor=cursor)
+    return _page_select(query, values)
 
 
 def search_page(
@@ -148,9 +207,16 @@ def search_page(
     page_size: int = PAGE_SIZE,
 ) -> SearchPage:
     """One page of free slots after `cursor`, with staff, facility and services loaded."""
-    now = now or utcnow()
-    select = page_query(query, cursor=cursor, now=now, not_after=not_after, page_size=page_size)
-    slots = list(select)
+    values = _values(
+        query, not_before=now or utcnow(), not_after=not_after, limit=page_size + 1, cursor=cursor
+    )
+    shape = ("page", query.service, query.visit_type)
+    statement = prepared(catalogue(), shape, values, lambda v: _page_select(query, v))
+    if statement is None:
+        slots = list(_page_select(query, values))
+    else:
+        sql, params = statement
+        slots = list(Slot.raw(sql, *params))
     next_cursor = None
     if len(slots) > page_size:
         slots = slots[:page_size]
@@ -199,14 +265,13 @@ def count_free_slots(
     cap: int = COUNT_CAP,
 ) -> int:
     """How many slots match, counting at most `cap + 1` (shown as "more than cap")."""
-    now = now or utcnow()
-    inner = free_slot_query(query, not_before=now, not_after=not_after, columns=[Slot.id])
-    inner = inner.order_by().limit(cap + 1)
-    return (
-        pw.Select([inner.alias("matching")], [pw.fn.COUNT(pw.SQL("*"))])
-        .bind(Slot._meta.database)
-        .scalar()
-    )
+    values = _values(query, not_before=now or utcnow(), not_after=not_after, limit=cap + 1)
+    shape = ("count", query.service, query.visit_type)
+    statement = prepared(catalogue(), shape, values, lambda v: _count_select(query, v))
+    if statement is None:
+        return _count_select(query, values).scalar()
+    sql, params = statement
+    return Slot._meta.database.execute_sql(sql, params).fetchone()[0]
 
 
 def nearest_days(

@@ -139,3 +139,53 @@ def test_an_unchanged_catalogue_is_not_read_again_and_a_bump_reloads_it(app, cli
         after = catalogue()
         assert after is not before and after.version == before.version + 1
         db.close()
+
+
+def test_searches_of_one_shape_reuse_the_statement_with_their_own_values(client, clinic):
+    """The statement is built once per shape (slot_search/prepared.py): a search for
+    another specialty or place, later, must still find its own doctors."""
+    for specialty in (clinic["specialty"], clinic["specialty"] - 1, clinic["specialty"]):
+        page = client.get("/slots", query_string={"specialty": specialty}).get_data(as_text=True)
+        doctors = {n for n in range(8) if f"Nowak {n}<" in page}
+        assert doctors == {n for n in range(8) if n % 4 == specialty - clinic["specialty"] + 1}
+
+
+def test_the_reused_statement_finds_what_peewee_builds_afresh(app, clinic):
+    from core.timeutil import local_today
+    from services.slot_search import page_query, parse_query, search_page
+    from services.slot_search.query import Cursor
+
+    now = utcnow()
+    with app.test_request_context():
+        db.connect(reuse_if_open=True)
+        for params in (
+            {"specialty": str(clinic["specialty"])},
+            {"facility": str(clinic["facility"]), "visit_type": "nfz"},
+            {"staff": str(clinic["staff"])},
+            {},
+        ):
+            query, errors = parse_query(params, local_today())
+            assert not errors
+            cursor = None
+            for _ in range(3):  # the first page, then pages after a cursor
+                page = search_page(query, cursor=cursor, now=now, page_size=4)
+                fresh = list(page_query(query, cursor=cursor, now=now, page_size=4))[:4]
+                assert [s.id for s in page.slots] == [s.id for s in fresh]
+                assert all(s.starts_at.tzinfo is None and s.staff.id for s in page.slots)
+                if page.next_cursor is None:
+                    break
+                cursor = Cursor(page.slots[-1].starts_at, page.slots[-1].id)
+        db.close()
+
+
+def test_a_stand_in_peewee_writes_into_the_text_is_not_reused(app):
+    import peewee as pw
+
+    from models.clinic import Slot
+    from services.slot_search.prepared import STAND_INS, prepare
+
+    with app.app_context():
+        as_param = Slot.select().where(Slot.staff == STAND_INS["staff"])
+        assert prepare(as_param, {"staff"}) is not None
+        inline = Slot.select().where(pw.SQL(f"staff_id = {STAND_INS['staff']}"))
+        assert prepare(inline, {"staff"}) is None
