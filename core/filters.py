@@ -46,17 +46,33 @@ def _value(item: Any, name: str) -> Any:
     return item[name] if isinstance(item, dict) else getattr(item, name)
 
 
-def options(items: Iterable[Any], selected: Any, text: str = "name") -> Markup:
+_SHARED_OPTIONS: dict[tuple[int, Any, str], tuple[Iterable[Any], Markup]] = {}
+_SHARED_MAX = 512
+
+
+def options(
+    items: Iterable[Any], selected: Any, text: str = "name", shared: bool = False
+) -> Markup:
     """The `<option>`s of `items` (their `id`, labelled by `text`), `selected` marked.
 
     One join instead of a template loop per item: the search form lists every doctor, and
-    the loop with a call per option was a tenth of the page's time (issue 14)."""
+    the loop with a call per option was a tenth of the page's time (issue 14). `shared`
+    lists are read-only and live long (the search's choices, kept per catalogue version):
+    their markup is kept too, while the list itself is (an identity check, not a copy)."""
+    key = (id(items), selected, text)
+    if shared and (kept := _SHARED_OPTIONS.get(key)) is not None and kept[0] is items:
+        return kept[1]
     parts = []
     for item in items:
         value = _value(item, "id")
         mark = " selected" if value == selected else ""
         parts.append(f'<option value="{escape(value)}"{mark}>{escape(_value(item, text))}</option>')
-    return Markup("".join(parts))  # noqa: S704 -- every value above is escaped
+    html = Markup("".join(parts))  # noqa: S704 -- every value above is escaped
+    if shared:
+        if len(_SHARED_OPTIONS) >= _SHARED_MAX:
+            _SHARED_OPTIONS.clear()
+        _SHARED_OPTIONS[key] = (items, html)
+    return html
 
 
 def install(app: Flask) -> None:

@@ -16,6 +16,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from core.timeutil import local_today
+from models.clinic import Slot
 from services.slot_search import parse_query
 
 BACK_MAX = 500
@@ -40,8 +41,8 @@ def search_back_url(raw: str | None) -> str:
 _SENTINEL = 9_876_543_210_123
 
 
-def reserve_links(service: int | None, back: str, referral_code: str = "") -> Callable[[int], str]:
-    """The results' „Rezerwuj” address for each slot id, the router asked once per page.
+def reserve_links(service: int | None, back: str, referral_code: str = "") -> Callable[[Slot], str]:
+    """The results' „Rezerwuj” address for each slot, the router asked once per page.
 
     A signed-in patient goes to the booking step with the chosen service and the way back to
     the search; a visitor goes straight to log-in with that step as `next`, which saves the
@@ -52,8 +53,8 @@ def reserve_links(service: int | None, back: str, referral_code: str = "") -> Ca
     params = {"service": service or "", "back": back, "referral_code": referral_code}
     query = urlencode({name: value for name, value in params.items() if value})
     if current_user.is_authenticated:
-        return lambda slot_id: f"{before}{slot_id}{after}?{query}"
+        return lambda slot: f"{before}{slot.id}{after}?{query}"
     # quoted once: quote() works character by character, and the id is digits only
     head = url_for("auth.login") + "?next=" + quote(before, safe="/")
     tail = quote(f"{after}?{query}", safe="/")
-    return lambda slot_id: f"{head}{slot_id}{tail}"
+    return lambda slot: f"{head}{slot.id}{tail}"
