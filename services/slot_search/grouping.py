@@ -49,6 +49,8 @@ def group_by_day(
     funding and mode fit the slot are listed; with a chosen service only that one."""
     days: list[DayGroup] = []
     by_key: dict[tuple[date, int], StaffGroup] = {}
+    # the services shown for a slot follow from its schedule and kind: worked out once each
+    fitting: dict[tuple[int | None, str, str], list[Service]] = {}
     for slot in slots:
         day = to_local(slot.starts_at).date()
         if not days or days[-1].day != day:
@@ -57,17 +59,23 @@ def group_by_day(
         if group is None:
             group = by_key[(day, slot.staff_id)] = StaffGroup(slot.staff)
             days[-1].staff.append(group)
-        services = services_by_schedule.get(slot.schedule_id, []) if slot.schedule_id else []
-        services = [s for s in services if kind_fits(s, slot.funding, slot.mode)]
-        if service_id is not None:
-            services = [s for s in services if s.id == service_id]
+        kind = (slot.schedule_id, slot.funding, slot.mode)
+        services = fitting.get(kind)
+        if services is None:
+            offered = services_by_schedule.get(slot.schedule_id, []) if slot.schedule_id else []
+            services = fitting[kind] = [
+                s
+                for s in offered
+                if kind_fits(s, slot.funding, slot.mode)
+                and (service_id is None or s.id == service_id)
+            ]
         last = group.runs[-1] if group.runs else None
         if (
             last is None
             or last.facility.id != slot.facility_id
             or last.funding != slot.funding
             or last.mode != slot.mode
-            or [s.id for s in last.services] != [s.id for s in services]
+            or (last.services is not services and last.services != services)
         ):
             specialty = slot.specialty if slot.specialty_id else None
             last = SlotRun(slot.facility, slot.funding, slot.mode, services, specialty)
