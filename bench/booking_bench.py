@@ -13,6 +13,10 @@ share its interpreter lock; every client thread is its own logged-in patient. Tw
               409): the conflict path, which must never give a 5xx.
 Mail is written to the outbox in the booking transaction (measured); delivering it is not
 (the after-request SMTP flush is switched off, as there is no SMTP server here).
+A client does not follow the 303 (the visit page is not the booking) and, like a browser that
+would have shown that page and so read its flash message, keeps the session cookie it had:
+without that, every booking's unread flash piled up in the session cookie and each request
+paid for signing and reading a cookie of hundreds of messages.
 """
 
 from __future__ import annotations
@@ -232,11 +236,19 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+class _SessionAsShown(http.cookiejar.DefaultCookiePolicy):
+    """The session cookie a booking's 303 sets only adds the flash the visit page would read."""
+
+    def set_ok(self, cookie, request) -> bool:
+        return "/reserve" not in request.get_full_url() and super().set_ok(cookie, request)
+
+
 class Patient:
     def __init__(self, base: str, login: str) -> None:
         self.base = base
+        jar = http.cookiejar.CookieJar(policy=_SessionAsShown())
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
+            urllib.request.HTTPCookieProcessor(jar), _NoRedirect()
         )
         self.token = self._token("/login")
         status = self.post("/login", {"login": login, "password": PASSWORD})
