@@ -132,11 +132,33 @@ class Slot(BaseModel):
             (("starts_at", "booked", "blocked"), False),
             (("specialty", "starts_at"), False),
             (("facility", "starts_at"), False),
-            # search: free slots in time order, keyset-paged by (starts_at, id)
-            (("booked", "blocked", "starts_at", "id"), False),
             # search by service (via the schedules offering it); schedule deletes
             (("schedule", "starts_at"), False),
         )
+
+
+# The search: free slots in time order, keyset-paged by (starts_at, id). It holds every
+# column the search filters on and its page shows, so the database skips the slots of
+# other places or kinds inside the index and never reads the table for them (SQLite:
+# "USING COVERING INDEX", PostgreSQL: "Index Only Scan"); facility + visit type on 416k
+# slots went from 3.3 to 1.3 ms. It costs about the size of the table again on disk.
+SEARCH_INDEX = "slot_search"
+Slot.add_index(
+    Slot.index(
+        Slot.booked,
+        Slot.blocked,
+        Slot.starts_at,
+        Slot.id,
+        Slot.schedule,
+        Slot.staff,
+        Slot.facility,
+        Slot.specialty,
+        Slot.funding,
+        Slot.mode,
+        Slot.ends_at,
+        name=SEARCH_INDEX,
+    )
+)
 
 
 class Locality(BaseModel):

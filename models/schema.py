@@ -13,7 +13,7 @@ from .audit import AuditEvent
 from .base import db, is_sqlite
 from .booking import Appointment, AppointmentSlot
 from .catalogue import install_triggers
-from .clinic import Specialty, StaffMember
+from .clinic import Slot, Specialty, StaffMember
 from .mail import OutboxMessage
 from .meta import SchemaVersion
 from .patients import Patient
@@ -192,6 +192,12 @@ def _catalogue_version(database) -> None:
     install_triggers(database)
 
 
+def _slot_search_index(database) -> None:
+    """The search's index covers what it filters on and shows (models/clinic.py)."""
+    Slot._schema.create_indexes(safe=True)
+    database.execute_sql("DROP INDEX IF EXISTS slot_booked_blocked_starts_at_id")
+
+
 # Each later change appends a function; its position (1-based) is the version it brings.
 # A migration receives the database and uses playhouse.migrate for ALTERs.
 MIGRATIONS: list[Callable[[object], None]] = [
@@ -203,6 +209,7 @@ MIGRATIONS: list[Callable[[object], None]] = [
     _desk_identity,
     _audit_actor_and_specialty_settings,
     _catalogue_version,
+    _slot_search_index,
 ]
 
 BASE_VERSION = 1

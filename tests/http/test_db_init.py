@@ -62,3 +62,20 @@ def test_init_db_upgrades_a_version_1_database_to_service_fit_columns(runner, ct
     held = AppointmentSlot.get(AppointmentSlot.appointment == visit.id)
     assert held.active_slot_id == slot.id
     assert Appointment.get_by_id(visit.id).referral_code == ""
+
+
+def test_init_db_replaces_the_old_search_index_with_the_covering_one(runner, ctx):
+    from models.clinic import SEARCH_INDEX
+    from models.schema import BASE_VERSION, MIGRATIONS, _slot_search_index
+
+    db.execute_sql(f"DROP INDEX {SEARCH_INDEX}")
+    db.execute_sql(
+        "CREATE INDEX slot_booked_blocked_starts_at_id ON slot (booked, blocked, starts_at, id)"
+    )
+    SchemaVersion.delete().execute()
+    SchemaVersion.create(version=BASE_VERSION + MIGRATIONS.index(_slot_search_index))
+
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    names = {index.name for index in db.get_indexes("slot")}
+    assert SEARCH_INDEX in names and "slot_booked_blocked_starts_at_id" not in names
