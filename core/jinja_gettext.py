@@ -15,6 +15,11 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 
+def request_translations():
+    """The request's message catalogue (Flask-Babel's, kept for the request)."""
+    return _translations()
+
+
 def _translations():
     ctx = g.get("_flask_babel") if g else None
     if ctx is None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from .filters import price
+from .jinja_gettext import request_translations
 
-_MADE: dict[tuple, str] = {}
+_MADE: dict[tuple, tuple[object, str]] = {}
 _MADE_MAX = 2048
 
 
@@ -38,8 +38,9 @@ def _text(service: Any, funding: str) -> str:
 
 def service_facts(service: Any, funding: str) -> str:
     """ "150,00 zł, 20 min, wiek od 18 lat" (plain text: the template escapes it)."""
+    language = request_translations()  # the request's catalogue: cheaper than get_locale()
     key = (
-        str(get_locale()),
+        id(language),
         funding,
         service.price,
         service.duration_minutes,
@@ -47,9 +48,11 @@ def service_facts(service: Any, funding: str) -> str:
         service.min_age,
         service.max_age,
     )
-    made = _MADE.get(key)
-    if made is None:
-        if len(_MADE) >= _MADE_MAX:
-            _MADE.clear()
-        made = _MADE[key] = _text(service, funding)
-    return made
+    kept = _MADE.get(key)
+    if kept is not None and kept[0] is language:  # the same catalogue object, not a new one
+        return kept[1]
+    if len(_MADE) >= _MADE_MAX:
+        _MADE.clear()
+    text = _text(service, funding)
+    _MADE[key] = (language, text)
+    return text

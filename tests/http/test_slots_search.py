@@ -322,3 +322,23 @@ def test_slots_of_deactivated_staff_or_facility_are_not_offered(client, clinic):
     clinic["fac"].active = False
     clinic["fac"].save()
     assert reserve_ids(client.get("/slots").get_data(as_text=True)) == [s["derm"]]
+
+
+def test_names_in_the_results_are_escaped_and_each_slot_names_its_doctor_place_and_day(ctx, client):
+    """The results' markup is written in Python (blueprints/slots/results_markup.py): the
+    staff's, place's and service's names are escaped there like a template would."""
+    spec = f.specialty(name="Poradnia <i>ogólna</i>")
+    svc = f.service(spec, name='Porada "<b>"')
+    fac = f.facility(name="Przychodnia <script>alert(1)</script>")
+    doc = f.staff(spec, fac, first_name="Ewa", last_name="Nowak & <u>Syn</u>")
+    sched = f.schedule(doc, fac, services=[svc])
+    slot = f.slot(doc, fac, at(2, 9), specialty=spec, schedule=sched)
+    body = client.get("/slots").get_data(as_text=True)
+    assert "<script>alert(1)" not in body and "<u>Syn</u>" not in body and "<b>" not in body
+    assert "Przychodnia &lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "Nowak &amp; &lt;u&gt;Syn&lt;/u&gt;" in body
+    assert "Porada &#34;&lt;b&gt;&#34;" in body
+    link = re.search(rf'<a href="[^"]*/slots/{slot.id}/reserve[^"]*">(.*?)</a>', body).group(1)
+    spoken = unescape(re.sub(r"<[^>]+>", "", link))
+    day = (TODAY + timedelta(days=2)).strftime("%d.%m.%Y")
+    assert spoken == f"Rezerwuj 09:00, lek. Ewa Nowak & <u>Syn</u>, {fac.name}, {day}"
