@@ -23,7 +23,6 @@ from services.slot_search import (
     Cursor,
     SearchQuery,
     choices_for,
-    count_free_slots,
     group_by_day,
     nearest_days,
     parse_query,
@@ -67,7 +66,9 @@ def search_response(
         context["status_text"] = _("Popraw filtry wyszukiwania.")
         return render(template, block="search_region", status=422, **context)
 
-    results = search_page(query, cursor=cursor, now=not_before, not_after=not_after)
+    results = search_page(
+        query, cursor=cursor, now=not_before, not_after=not_after, count=cursor is None
+    )
     days = group_by_day(results.slots, results.services_by_schedule, query.service)
     context["days"] = days
     if results.next_cursor:
@@ -82,8 +83,8 @@ def search_response(
         )
         return render(template, block="search_more", **context)
 
-    if cursor is None:
-        total = count_free_slots(query, now=not_before, not_after=not_after)
+    if results.total is not None:
+        total = results.total
         if total > COUNT_CAP:
             context["status_text"] = _("Liczba wolnych terminów: ponad %(num)d.", num=COUNT_CAP)
         else:

@@ -7,8 +7,8 @@
 - grouping.py   — results grouped by day, staff member and run of slots for display.
 
 The clinic's catalogue (facilities, staff, services, schedules) comes from
-services/catalogue_cache.py, so a search page costs three queries: the catalogue version,
-the page and the count.
+services/catalogue_cache.py, so a search page costs two queries: the catalogue version, and
+the page with the count of all matches as one of its columns.
 """
 
 from .choices import Choices, choices_for

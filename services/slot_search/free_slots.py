@@ -1,6 +1,6 @@
 """The free-slot queries: one keyset-paged page, the capped count, the nearest days and
 the nearest free slots. Everything but the slots comes from the cached catalogue, so a
-search page runs the version check, the page and the count: three queries."""
+search page runs the version check and the page, which carries the count: two queries."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from .query import Cursor, SearchQuery
 
 PAGE_SIZE = 30
 COUNT_CAP = 500  # counting stops here, so the count never costs more than this many rows
+FOUND = "found_count"  # the page's column carrying the count
 SUGGESTED_DAYS = 3
 
 
@@ -30,6 +31,7 @@ class SearchPage:
     slots: list[Slot]
     next_cursor: Cursor | None
     services_by_schedule: dict[int, list[Service]] = field(default_factory=dict)
+    total: int | None = None  # the capped count of all matches, when asked for
 
 
 def _visit_type_filter(visit_type: str) -> pw.Expression | None:
@@ -79,10 +81,12 @@ def _values(
     not_after: datetime | None,
     limit: int,
     cursor: Cursor | None = None,
+    count_limit: int | None = None,
 ) -> dict[str, Any]:
     """What changes between searches of one shape: the statement's parameters (prepared.py)."""
     lo, hi = _window(query, not_before, not_after)
     return {
+        "count_limit": count_limit,
         "lo": lo,
         "hi": hi,
         "facility": query.facility,
@@ -125,11 +129,17 @@ PAGE_COLUMNS = (
 
 
 def _page_select(query: SearchQuery, values: Mapping[str, Any]) -> pw.ModelSelect:
-    return _select(query, values, *PAGE_COLUMNS).limit(values["limit"])
+    select = _select(query, values, *PAGE_COLUMNS)
+    if values["count_limit"] is not None:
+        # the capped count rides along as a column: one statement, one round trip
+        counted = _count_select(query, values).alias(FOUND)
+        select = select.select_extend(counted)
+    return select.limit(values["limit"])
 
 
 def _count_select(query: SearchQuery, values: Mapping[str, Any]) -> pw.Select:
-    inner = _select(query, values, Slot.id).order_by().limit(values["limit"])
+    limit = values["count_limit"] if values["count_limit"] is not None else values["limit"]
+    inner = _select(query, values, Slot.id).order_by().limit(limit)
     return pw.Select([inner.alias("matching")], [pw.fn.COUNT(pw.SQL("*"))]).bind(
         Slot._meta.database
     )
@@ -219,10 +229,20 @@ def search_page(
     now: datetime | None = None,
     not_after: datetime | None = None,
     page_size: int = PAGE_SIZE,
+    count: bool = False,
 ) -> SearchPage:
-    """One page of free slots after `cursor`, with staff, facility and services loaded."""
+    """One page of free slots after `cursor`, with staff, facility and services loaded;
+    with `count` (a first page only) also how many match, at most COUNT_CAP + 1, read by
+    the same statement."""
+    if count and cursor is not None:
+        raise ValueError("the count is of all matches: ask for it on the first page")
     values = _values(
-        query, not_before=now or utcnow(), not_after=not_after, limit=page_size + 1, cursor=cursor
+        query,
+        not_before=now or utcnow(),
+        not_after=not_after,
+        limit=page_size + 1,
+        cursor=cursor,
+        count_limit=COUNT_CAP + 1 if count else None,
     )
     shape = ("page", query.service, query.visit_type)
     statement = prepared(catalogue(), shape, values, lambda v: _page_select(query, v))
@@ -231,11 +251,12 @@ def search_page(
     else:
         sql, params = statement
         slots = list(Slot.raw(sql, *params))
+    total = (getattr(slots[0], FOUND) if slots else 0) if count else None
     next_cursor = None
     if len(slots) > page_size:
         slots = slots[:page_size]
         next_cursor = Cursor(slots[-1].starts_at, slots[-1].id)
-    return SearchPage(slots, next_cursor, attach_related(slots))
+    return SearchPage(slots, next_cursor, attach_related(slots), total)
 
 
 def _missing(model: type[pw.Model], known: dict, ids: set[int]) -> dict:

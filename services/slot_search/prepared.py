@@ -29,6 +29,7 @@ STAND_INS: dict[str, Any] = {
     "staff": -1_000_000_003,
     "after_id": -1_000_000_004,
     "limit": -1_000_000_005,
+    "count_limit": -1_000_000_006,
     "lo": datetime(1901, 1, 1, 0, 0, 1),
     "hi": datetime(1901, 1, 1, 0, 0, 2),
     "after_at": datetime(1901, 1, 1, 0, 0, 3),
