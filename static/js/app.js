@@ -7,4 +7,36 @@
   }
   document.addEventListener("DOMContentLoaded", function () { focusErrors(document); });
   document.addEventListener("htmx:afterSwap", function (event) { focusErrors(event.detail.target); });
+
+  /* htmx runs no <script> of a swapped page (allowScriptTags: false); a boosted page's own
+     scripts (auth.js, botcheck.js) that this document has not loaded yet are added here,
+     from this site only (CSP script-src 'self'), and start on the page they find. */
+  var loaded = {};  // app.js is deferred: every script of the first page is parsed by now
+  for (var i = 0; i < document.scripts.length; i++) { loaded[document.scripts[i].src] = true; }
+  function loadPageScripts(root) {
+    var wanted = root.querySelectorAll("script[src]");
+    for (var j = 0; j < wanted.length; j++) {
+      var src = wanted[j].src;
+      if (!src || loaded[src]) { continue; }
+      loaded[src] = true;
+      var script = document.createElement("script");
+      script.src = src;
+      document.head.appendChild(script);
+    }
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail && event.detail.boosted) { loadPageScripts(event.detail.target); }
+  });
+
+  /* A boosted form (hx-boost) swaps in a whole new page: once it has settled (its <title>
+     is in), focus goes where a page load would leave a screen reader, to the error summary
+     when there is one, else to <main> (tabindex=-1), so the new page is announced. */
+  var settled = typeof WeakSet === "function" ? new WeakSet() : null;
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var detail = event.detail || {};
+    if (!detail.boosted || !detail.xhr || !settled || settled.has(detail.xhr)) { return; }
+    settled.add(detail.xhr);  // settle fires once per swapped element: focus once
+    var target = document.querySelector("#error-summary") || document.getElementById("main");
+    if (target) { target.focus({ preventScroll: true }); }
+  });
 })();

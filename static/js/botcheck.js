@@ -76,6 +76,10 @@
     for (var i = 0; i < boxes.length; i++) { solve(boxes[i]); }
   }
 
-  document.addEventListener("DOMContentLoaded", function () { start(document); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { start(document); });
+  } else {
+    start(document);  // loaded after a boosted swap (app.js)
+  }
   document.addEventListener("htmx:afterSwap", function (event) { start(event.detail.target); });
 })();
