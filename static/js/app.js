@@ -8,24 +8,34 @@
   document.addEventListener("DOMContentLoaded", function () { focusErrors(document); });
   document.addEventListener("htmx:afterSwap", function (event) { focusErrors(event.detail.target); });
 
-  /* htmx runs no <script> of a swapped page (allowScriptTags: false); a boosted page's own
-     scripts (auth.js, botcheck.js) that this document has not loaded yet are added here,
-     from this site only (CSP script-src 'self'), and start on the page they find. */
+  /* htmx drops every <script> of a swapped page (allowScriptTags: false); a boosted page's
+     own scripts (auth.js, botcheck.js) that this document has not loaded yet are read from
+     the answer and added here, from this site only (CSP script-src 'self'); they start on
+     the page they find. */
   var loaded = {};  // app.js is deferred: every script of the first page is parsed by now
   for (var i = 0; i < document.scripts.length; i++) { loaded[document.scripts[i].src] = true; }
-  function loadPageScripts(root) {
-    var wanted = root.querySelectorAll("script[src]");
-    for (var j = 0; j < wanted.length; j++) {
-      var src = wanted[j].src;
-      if (!src || loaded[src]) { continue; }
-      loaded[src] = true;
+  var wanted = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail || {};
+    wanted = [];
+    if (!detail.boosted || !detail.shouldSwap || !window.DOMParser || !window.URL) { return; }
+    var page = new DOMParser().parseFromString(detail.serverResponse || "", "text/html");
+    var scripts = page.querySelectorAll("body script[src]");
+    for (var j = 0; j < scripts.length; j++) {
+      var url = new URL(scripts[j].getAttribute("src"), document.baseURI);
+      if (url.origin === window.location.origin && !loaded[url.href]) { wanted.push(url.href); }
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var srcs = wanted;
+    wanted = [];
+    for (var j = 0; j < srcs.length; j++) {
+      if (loaded[srcs[j]]) { continue; }
+      loaded[srcs[j]] = true;
       var script = document.createElement("script");
-      script.src = src;
+      script.src = srcs[j];
       document.head.appendChild(script);
     }
-  }
-  document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail && event.detail.boosted) { loadPageScripts(event.detail.target); }
   });
 
   /* A boosted form (hx-boost) swaps in a whole new page: once it has settled (its <title>
