@@ -153,7 +153,7 @@ class FollowBoostedRedirects:
         return answer.body
 
     def _follow(self, pristine: dict[str, Any], first: _Answer) -> _Answer | None:
-        location = first.header("Location")
+        location = first.header("Location") or ""
         target = local_location(location, pristine.get("SCRIPT_NAME", ""))
         if target is None:
             return None

@@ -80,6 +80,14 @@ def test_failed_boosted_login_is_unchanged(client, clinic):
     assert client.get(reserve_path(clinic)).status_code in (302, 303)  # still signed out
 
 
+def test_a_boosted_post_without_csrf_is_still_refused(client, clinic):
+    data = {"login": "jan.pacjent", "password": factories.PASSWORD, "next": reserve_path(clinic)}
+    response = client.post("/login", data=data, headers=BOOSTED)
+    assert response.status_code == 400
+    assert "HX-Push-Url" not in response.headers
+    assert client.get(reserve_path(clinic)).status_code in (302, 303)  # not signed in
+
+
 def test_boosted_booking_answers_the_visit_page_and_books_once(client, auth, clinic):
     assert auth.login("jan.pacjent", factories.PASSWORD).status_code == 303
     slot = clinic["slots"][0]
