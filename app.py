@@ -16,6 +16,7 @@ from core import assets, audit, compression, filters, input_guard, jinja_gettext
 from core.config import ConfigError, load_config
 from core.errors import install_error_pages
 from core.extensions import babel, csrf, limiter, login_manager, select_locale
+from core.htmx_redirects import FollowBoostedRedirects
 from core.mail_worker import deliver_soon
 from core.security import install_security_headers
 from core.uploads import LimitedRequest
@@ -90,6 +91,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    # outermost: a boosted request's 303 answered with the page it points to (issue 14)
+    app.wsgi_app = FollowBoostedRedirects(app.wsgi_app)  # type: ignore[method-assign]
 
     _open_database(app)
     # first: after_request functions run last-registered first, so this one runs last

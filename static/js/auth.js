@@ -18,8 +18,13 @@
       });
     }
   }
-  document.addEventListener("DOMContentLoaded", function () { wire(document); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { wire(document); });
+  } else {
+    wire(document);  // loaded after a boosted swap (app.js)
+  }
   document.addEventListener("htmx:afterSwap", function (event) {
+    wire(event.detail.target);  // a boosted swap brings a new page's checkbox
     var form = event.detail.target.closest && event.detail.target.closest("form");
     var toggle = form && form.querySelector("[data-show-password]");
     if (toggle && toggle.checked) {

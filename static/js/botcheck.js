@@ -37,12 +37,15 @@
     hide();
     if (status) { status.textContent = status.getAttribute("data-working") || ""; }
 
+    // capturing, so it runs before htmx's own listener on a boosted form, which it stops:
+    // htmx would send the form without the solution (it does not look at defaultPrevented)
     form.addEventListener("submit", function (event) {
       if (box.getAttribute("data-botcheck-state") === "working") {
         event.preventDefault();
+        event.stopImmediatePropagation();
         submitWhenDone = true;
       }
-    });
+    }, true);
 
     function step() {
       var batch = [];
@@ -76,6 +79,10 @@
     for (var i = 0; i < boxes.length; i++) { solve(boxes[i]); }
   }
 
-  document.addEventListener("DOMContentLoaded", function () { start(document); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { start(document); });
+  } else {
+    start(document);  // loaded after a boosted swap (app.js)
+  }
   document.addEventListener("htmx:afterSwap", function (event) { start(event.detail.target); });
 })();

@@ -30,7 +30,9 @@ def test_account_pages_pass_axe(page, ewa):
     page.goto("/login")
     page.get_by_label("Login").fill("ewa")
     page.get_by_label("Hasło", exact=True).fill(factories.PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
+    # the form is boosted: with JavaScript the click does not wait for the next page
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
     for path in [
         "/account",
         "/account/data",

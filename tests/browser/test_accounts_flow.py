@@ -60,7 +60,9 @@ def _log_in(page, login: str, password: str) -> None:
     page.get_by_role("link", name="Zaloguj się").click()
     page.get_by_label("Login").fill(login)
     page.get_by_label("Hasło", exact=True).fill(password)
-    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
+    # the form is boosted: with JavaScript the click does not wait for the next page
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
 
 
 def test_register_activate_log_in_and_use_two_step_verification(page, live_server, mailbox, clinic):

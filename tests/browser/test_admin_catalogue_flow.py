@@ -36,7 +36,9 @@ def _log_in(page, login: str, password: str) -> None:
     page.goto("/login")
     page.get_by_label("Login", exact=True).fill(login)
     page.get_by_label("Hasło", exact=True).fill(password)
-    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
+    # the form is boosted: with JavaScript the click does not wait for the next page
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
 
 
 def test_admin_creates_a_service_and_a_doctor_who_can_log_in(page, clinic, mailbox):

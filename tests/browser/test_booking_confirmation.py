@@ -55,7 +55,9 @@ def _log_in(page, account, next_path: str):
     page.goto(f"/login?next={quote(next_path)}")
     page.get_by_label("Login", exact=True).fill(account.login)
     page.get_by_label("Hasło", exact=True).fill(factories.PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
+    # the form is boosted: with JavaScript the click does not wait for the next page
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
 
 
 def test_book_from_filtered_search_then_visit_page_calendar_and_mail(page, mailbox, clinic):

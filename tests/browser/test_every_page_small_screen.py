@@ -312,7 +312,9 @@ def _log_in(page, login: str) -> None:
     page.goto("/login")
     page.get_by_label("Login", exact=True).fill(login)
     page.get_by_label("Hasło", exact=True).fill(f.PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
+    # the form is boosted: with JavaScript the click does not wait for the next page
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", "1280px"])
