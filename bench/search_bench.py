@@ -319,11 +319,11 @@ def measure(app, ids, today: date, days: int, runs: int, show_plans: bool) -> di
         "(target ≤ 2×; CPU time of this process leaves out other processes' load, and "
         "PostgreSQL's own work)"
     )
-    return ratios
     for name, lines in plans:
         print(f"\nplan of the main query (page 2), {name}:")
         for line in lines:
             print("   ", line)
+    return ratios
 
 
 def measure_alternatives(app, ids, runs: int) -> None:
