@@ -21,7 +21,10 @@ from .prepared import prepared
 from .query import Cursor, SearchQuery
 
 PAGE_SIZE = 30
-COUNT_CAP = 500  # counting stops here, so the count never costs more than this many rows
+# counting stops here, so the count never costs more than this many rows; "ponad 100" tells a
+# patient as much as an exact 437, and counting 500 sparse matches (one service) cost 1.5 ms
+# of PostgreSQL's time per search, 100 cost 0.3 ms
+COUNT_CAP = 100
 FOUND = "found_count"  # the page's column carrying the count
 SUGGESTED_DAYS = 3
 
