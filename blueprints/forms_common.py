@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from core import pesel as pesel_rules
 from core.password_policy import password_problems
+from core.timeutil import local_today
 from models.clinic import Locality
 from services.localities import resolve_locality_choice
 
@@ -206,7 +207,7 @@ def read_pesel(value: str) -> tuple[date, str]:
         born, sex = pesel_rules.parse(value)
     except pesel_rules.InvalidPesel:
         raise ValidationError(_l("Nieprawidłowy numer PESEL — sprawdź cyfry.")) from None
-    if born > date.today():
+    if born > local_today():
         raise ValidationError(_l("Nieprawidłowy numer PESEL — data urodzenia z przyszłości."))
     return born, sex
 
@@ -219,7 +220,7 @@ def check_birth_date(text: str) -> None:
     born = parse_birth_date(text)
     if born is None:
         raise ValidationError(_l("Podaj prawidłową datę urodzenia."))
-    if born > date.today() or born.year < 1900:
+    if born > local_today() or born.year < 1900:
         raise ValidationError(_l("Podaj prawdziwą datę urodzenia."))
 
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from core.errors import DomainError
+from core.timeutil import to_local
 from models.accounts import Account
 from models.base import utcnow, write_transaction
 from models.medical import ACCESS_FORMS, REQUEST_KINDS, DataRequest
@@ -105,7 +106,7 @@ def submit_request(
         access_form=access_form,
         description=description,
         created_at=now,
-        due_on=one_month_after(now.date()),
+        due_on=one_month_after(to_local(now).date()),
     )
 
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from core.errors import DomainError
 from core.mail import queue_mail
-from core.timeutil import local_today
+from core.timeutil import local_today, to_local
 from models.accounts import Account
 from models.back_office import RequestAssignment
 from models.base import utcnow, write_transaction
@@ -266,7 +266,7 @@ def answer_request(request: DataRequest, staff: Account, answer: str, close: boo
             _(
                 "przychodnia odpowiedziała na Twój wniosek z dnia %(day)s:\n\n%(answer)s\n\n"
                 "Odpowiedź znajdziesz też w panelu pacjenta.",
-                day=request.created_at.date().isoformat(),
+                day=to_local(request.created_at).date().isoformat(),
                 answer=answer.strip(),
             ),
         )

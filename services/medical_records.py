@@ -13,7 +13,8 @@ import peewee as pw
 from flask_babel import gettext as _
 
 from core.errors import DomainError
-from models.base import utcnow, write_transaction
+from core.timeutil import local_today
+from models.base import write_transaction
 from models.booking import Appointment
 from models.clinic import Facility, Service, Slot, Specialty, StaffMember
 from models.medical import Recommendation, Referral, Vaccination
@@ -149,7 +150,7 @@ def record_vaccination(
         raise MedicalRecordError(_("Podaj nazwę szczepionki (najwyżej 200 znaków)."))
     if status not in ("done", "planned"):
         raise MedicalRecordError(_("Nieznany stan szczepienia."))
-    if status == "done" and on_date > utcnow().date():
+    if status == "done" and on_date > local_today():
         raise MedicalRecordError(_("Szczepienie wykonane nie może mieć daty z przyszłości."))
     return Vaccination.create(
         patient=patient,
@@ -198,7 +199,7 @@ def issue_referral(
     target = target.strip()
     if not target or len(target) > 200:
         raise MedicalRecordError(_("Podaj cel skierowania (najwyżej 200 znaków)."))
-    issued_on = issued_on or utcnow().date()
+    issued_on = issued_on or local_today()
     return Referral.create(
         patient=patient,
         staff=staff,

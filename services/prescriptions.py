@@ -16,6 +16,7 @@ import peewee as pw
 from flask_babel import gettext as _
 
 from core.errors import DomainError
+from core.timeutil import to_local
 from models.accounts import Account
 from models.base import utcnow, write_transaction
 from models.clinic import StaffMember
@@ -249,7 +250,7 @@ def issue_prescription(
             patient=patient,
             staff=staff,
             issued_at=issued_at,
-            valid_until=issued_at.date() + timedelta(days=valid_days),
+            valid_until=to_local(issued_at).date() + timedelta(days=valid_days),
             access_code=access_code(),
             note=note.strip()[:NOTE_MAX],
         )

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from core.passwords import hash_password
 from core.pesel import make as make_pesel
+from core.timeutil import local_to_utc, local_today
 from models.accounts import Account, Guardianship
 from models.base import db, utcnow
 from models.clinic import (
@@ -294,7 +295,10 @@ def doctor_day() -> dict:
     from services import prescriptions as rx
 
     world = desk_clinic()
-    started = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)
+    # an hour ago, but on the clinic's today: just after midnight in Warsaw, an hour ago is
+    # yesterday there, and the doctor's day (and "wykonane dziś") is the Warsaw day
+    midnight = local_to_utc(local_today(), time.min)
+    started = max(utcnow().replace(second=0, microsecond=0) - timedelta(hours=1), midnight)
     Slot.update(starts_at=started, ends_at=started + timedelta(minutes=15)).where(
         Slot.id == world["slots"][0].id
     ).execute()

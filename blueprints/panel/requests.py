@@ -11,6 +11,7 @@ from flask_login import current_user
 from core import audit
 from core.extensions import client_ip, configured_limit, limiter
 from core.htmx import render
+from core.timeutil import local_today
 from models.accounts import Account
 from services import data_requests as requests_service
 
@@ -69,7 +70,7 @@ def new_data_request():
         problem_field=field,
         problem="" if field else problem,
         form=request.form,
-        due_on=requests_service.one_month_after(requests_service.utcnow().date()),
+        due_on=requests_service.one_month_after(local_today()),
         **_labels(),
     )
 

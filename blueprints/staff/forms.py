@@ -25,6 +25,7 @@ from blueprints.forms_common import (
     text_field,
 )
 from core import pesel as pesel_rules
+from core.timeutil import local_today
 
 DATE_MESSAGE = _l("Podaj datę w formacie RRRR-MM-DD.")
 TIME_MESSAGE = _l("Podaj godzinę w formacie GG:MM.")
@@ -131,7 +132,7 @@ class PhonePatientForm(FlaskForm):
     def validate_birth_date(self, field) -> None:
         if not self.pesel.data and not field.data:
             raise ValidationError(_l("Podaj PESEL albo datę urodzenia."))
-        if field.data and field.data > date.today():
+        if field.data and field.data > local_today():
             raise ValidationError(_l("Data urodzenia nie może być w przyszłości."))
 
     def person(self) -> tuple[date, str]:

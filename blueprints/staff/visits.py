@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from core import audit
 from core.htmx import render
 from core.roles import role_required
+from core.timeutil import to_local
 from models.booking import Appointment
 from models.clinic import StaffMember
 from services import doctor_visits as visits
@@ -49,7 +50,7 @@ def _page(visit: Appointment, status: int = 200, **forms):
     card = visits.card(visit)
     prescription = forms.get("prescription") or PrescriptionForm(formdata=None)
     prescription.order.choices = [("", _("— nowa recepta —"))] + [
-        (str(o.id), _("zamówienie z %(day)s", day=o.created_at.date().isoformat()))
+        (str(o.id), _("zamówienie z %(day)s", day=to_local(o.created_at).date().isoformat()))
         for o in card.open_orders
     ]
     audit.read("doctor.visit", card.patient.id, "appointment", visit.id)
