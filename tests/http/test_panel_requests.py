@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from core.timeutil import to_local
 from models.base import utcnow
 from models.medical import DataRequest
 from services import data_requests
@@ -48,7 +49,7 @@ def test_new_request_for_a_scan_of_the_documentation_is_listed(app, client, worl
         "scan",
         world["me"].patient_id,
     )
-    assert made.due_on == data_requests.one_month_after(made.created_at.date())
+    assert made.due_on == data_requests.one_month_after(to_local(made.created_at).date())
     assert "skan (plik)" in client.get("/panel/requests").get_data(as_text=True)
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 import peewee as pw
 import pytest
 
+from core.timeutil import to_local
 from models.base import utcnow
 from models.booking import Appointment
 from models.medical import PrescriptionOrder, PrescriptionOrderItem, Recommendation
@@ -36,7 +37,7 @@ def test_issue_from_an_order_closes_it_and_gives_a_4_digit_code(people):
         ("Bisocard 5 mg", 2),
         ("Atoris 20 mg", 1),
     ]
-    assert made.valid_until == made.issued_at.date() + timedelta(days=60)
+    assert made.valid_until == to_local(made.issued_at).date() + timedelta(days=60)
     stored = PrescriptionOrder.get_by_id(order.id)
     assert (stored.status, stored.prescription_id) == ("issued", made.id)
     assert (
