@@ -119,6 +119,10 @@ _BOOL_SETTINGS: dict[str, bool] = {
     "BOT_CHECK": True,
     # Staff accounts must have two-step verification (off only for a demo).
     "STAFF_REQUIRE_2FA": True,
+    # PostgreSQL: the search's statements are PREPAREd once per connection (planned once).
+    # Turn off behind a pooler in transaction mode (PgBouncer), which moves a session's
+    # statements between server connections.
+    "DATABASE_PREPARE": True,
 }
 _STR_SETTINGS: dict[str, str] = {
     "MAIL_SERVER": "",

@@ -78,3 +78,17 @@ def install(app: Flask) -> None:
     env.globals.update(
         _=_gettext, gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext
     )
+
+    @app.context_processor
+    def _request_gettext() -> dict:
+        # each render's `_()` holds the request's catalogue, found once per render instead
+        # of once per string (imported macros keep the global one above)
+        return {"_": _bound_gettext(_translations())}
+
+
+def _bound_gettext(translations):
+    @pass_eval_context
+    def gettext(eval_ctx: EvalContext, string: str, /, **variables) -> str:
+        return _formatted(eval_ctx, translations.ugettext(string), variables)
+
+    return gettext

@@ -14,6 +14,9 @@ for every search, as before.
 
 from __future__ import annotations
 
+import hashlib
+import re
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -89,4 +92,36 @@ def prepared(
     )
     if statement is None:
         return None
-    return statement.sql, statement.bind(values)
+    return server_prepared(statement.sql), statement.bind(values)
+
+
+# PostgreSQL plans a statement again on every call: 0.1–0.7 ms for a search that then runs
+# in 0.03–0.3 ms. A statement PREPAREd once on a connection is planned once (PostgreSQL
+# keeps a generic plan after five runs), and `EXECUTE name (…)` sends only the values. The
+# pool keeps connections, so the statement is prepared once per statement and connection.
+_PREPARED_ON: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+_PLACEHOLDER = re.compile(r"%s")
+
+
+def server_prepared(sql: str) -> str:
+    """`sql` to send: on PostgreSQL outside a transaction, `EXECUTE` of the statement
+    prepared on this connection (prepared now if it is not yet); otherwise `sql` itself."""
+    from flask import current_app, has_app_context
+
+    from models.base import db, is_sqlite
+
+    if is_sqlite() or db.in_transaction() or "%%" in sql:
+        return sql
+    if has_app_context() and not current_app.config.get("DATABASE_PREPARE", True):
+        return sql
+    connection = db.connection()
+    names = _PREPARED_ON.setdefault(connection, set())
+    name = "wizyta_" + hashlib.sha256(sql.encode()).hexdigest()[:20]
+    count = len(_PLACEHOLDER.findall(sql))
+    if name not in names:
+        numbered = iter(range(1, count + 1))
+        body = _PLACEHOLDER.sub(lambda _m: f"${next(numbered)}", sql)
+        with connection.cursor() as cursor:
+            cursor.execute(f"PREPARE {name} AS {body}")
+        names.add(name)
+    return f"EXECUTE {name} ({', '.join(['%s'] * count)})" if count else f"EXECUTE {name}"

@@ -190,3 +190,24 @@ def test_a_stand_in_peewee_writes_into_the_text_is_not_reused(app):
         assert prepare(as_param, {"staff"}) is not None
         inline = Slot.select().where(pw.SQL(f"staff_id = {STAND_INS['staff']}"))
         assert prepare(inline, {"staff"}) is None
+
+
+def test_postgresql_runs_the_search_as_a_statement_prepared_on_its_connection(app, client, clinic):
+    """PostgreSQL plans a PREPAREd statement once per connection (DATABASE_PREPARE, on by
+    default; off behind PgBouncer in transaction mode). SQLite runs the SQL itself."""
+    from models.base import is_sqlite
+
+    query = {"specialty": clinic["specialty"]}
+    client.get("/slots", query_string=query)
+    with counting_queries() as sql:
+        first = client.get("/slots", query_string=query).get_data(as_text=True)
+    page = [q for q in sql if "slot" in q.lower() or q.startswith("EXECUTE")]
+    if is_sqlite():
+        assert page and all(q.startswith("SELECT") for q in page)
+        return
+    assert page and page[-1].startswith("EXECUTE wizyta_"), page
+    app.config["DATABASE_PREPARE"] = False
+    with counting_queries() as sql:
+        again = client.get("/slots", query_string=query).get_data(as_text=True)
+    assert not any(q.startswith("EXECUTE") for q in sql)
+    assert first.count("/reserve") == again.count("/reserve") > 0
