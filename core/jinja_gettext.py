@@ -17,10 +17,6 @@ from markupsafe import Markup
 
 def request_translations():
     """The request's message catalogue (Flask-Babel's, kept for the request)."""
-    return _translations()
-
-
-def _translations():
     ctx = g.get("_flask_babel") if g else None
     if ctx is None:
         return get_translations()
@@ -40,19 +36,19 @@ def _formatted(eval_ctx: EvalContext, text: str, variables: dict) -> str:
 
 @pass_eval_context
 def _gettext(eval_ctx: EvalContext, string: str, /, **variables) -> str:
-    return _formatted(eval_ctx, _translations().ugettext(string), variables)
+    return _formatted(eval_ctx, request_translations().ugettext(string), variables)
 
 
 @pass_eval_context
 def _ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables) -> str:
     variables.setdefault("num", num)
-    return _formatted(eval_ctx, _translations().ungettext(singular, plural, num), variables)
+    return _formatted(eval_ctx, request_translations().ungettext(singular, plural, num), variables)
 
 
 @pass_eval_context
 def _pgettext(eval_ctx: EvalContext, context: str, string: str, /, **variables) -> str:
     variables.setdefault("context", context)
-    return _formatted(eval_ctx, _translations().upgettext(context, string), variables)
+    return _formatted(eval_ctx, request_translations().upgettext(context, string), variables)
 
 
 @pass_eval_context
@@ -61,7 +57,7 @@ def _npgettext(
 ) -> str:
     variables.setdefault("context", context)
     variables.setdefault("num", num)
-    text = _translations().unpgettext(context, singular, plural, num)
+    text = request_translations().unpgettext(context, singular, plural, num)
     return _formatted(eval_ctx, text, variables)
 
 
@@ -83,7 +79,7 @@ def install(app: Flask) -> None:
     def _request_gettext() -> dict:
         # each render's `_()` holds the request's catalogue, found once per render instead
         # of once per string (imported macros keep the global one above)
-        return {"_": _bound_gettext(_translations())}
+        return {"_": _bound_gettext(request_translations())}
 
 
 def _bound_gettext(translations):

@@ -64,17 +64,8 @@ def free_slot_query(
     columns: Iterable[pw.Field] | None = None,
 ) -> pw.ModelSelect:
     """Free, bookable slots matching the filters, ordered by (starts_at, id); no paging."""
-    lo, hi = _window(query, not_before, not_after)
-    return _filtered(
-        Slot.select(*(columns or ())),
-        lo=lo,
-        hi=hi,
-        facility=query.facility,
-        specialty=query.specialty,
-        service=query.service,
-        staff=query.staff,
-        visit_type=query.visit_type,
-    )
+    values = _values(query, not_before=not_before, not_after=not_after)
+    return _select(query, values, *(columns or ()))
 
 
 def _values(
@@ -82,7 +73,7 @@ def _values(
     *,
     not_before: datetime,
     not_after: datetime | None,
-    limit: int,
+    limit: int | None = None,
     cursor: Cursor | None = None,
     count_limit: int | None = None,
 ) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import peewee as pw
@@ -53,6 +54,26 @@ class Prepared:
         for position, name in self.holes:
             params[position] = values[name]
         return params
+
+    # PostgreSQL's server-side form (server_prepared below), worked out once per statement
+    @cached_property
+    def server_name(self) -> str:
+        return "wizyta_" + hashlib.sha256(self.sql.encode()).hexdigest()[:20]
+
+    @cached_property
+    def server_body(self) -> str:
+        """The SQL with PostgreSQL's numbered placeholders ($1, $2…) for PREPARE."""
+        numbered = iter(range(1, len(self.params) + 1))
+        return _PLACEHOLDER.sub(lambda _m: f"${next(numbered)}", self.sql)
+
+    @cached_property
+    def server_execute(self) -> str:
+        values = ", ".join(["%s"] * len(self.params))
+        return (
+            f"EXECUTE {self.server_name} ({values})"
+            if self.params
+            else f"EXECUTE {self.server_name}"
+        )
 
 
 def _name_of(param: Any) -> str | None:
@@ -92,7 +113,7 @@ def prepared(
     )
     if statement is None:
         return None
-    return server_prepared(statement.sql), statement.bind(values)
+    return server_prepared(statement), statement.bind(values)
 
 
 # PostgreSQL plans a statement again on every call: 0.1–0.7 ms for a search that then runs
@@ -103,25 +124,21 @@ _PREPARED_ON: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictiona
 _PLACEHOLDER = re.compile(r"%s")
 
 
-def server_prepared(sql: str) -> str:
-    """`sql` to send: on PostgreSQL outside a transaction, `EXECUTE` of the statement
-    prepared on this connection (prepared now if it is not yet); otherwise `sql` itself."""
+def server_prepared(statement: Prepared) -> str:
+    """The SQL to send: on PostgreSQL outside a transaction, `EXECUTE` of the statement
+    prepared on this connection (prepared now if it is not yet); otherwise its SQL."""
     from flask import current_app, has_app_context
 
     from models.base import db, is_sqlite
 
-    if is_sqlite() or db.in_transaction() or "%%" in sql:
-        return sql
+    if is_sqlite() or db.in_transaction() or "%%" in statement.sql:
+        return statement.sql
     if has_app_context() and not current_app.config.get("DATABASE_PREPARE", True):
-        return sql
+        return statement.sql
     connection = db.connection()
     names = _PREPARED_ON.setdefault(connection, set())
-    name = "wizyta_" + hashlib.sha256(sql.encode()).hexdigest()[:20]
-    count = len(_PLACEHOLDER.findall(sql))
-    if name not in names:
-        numbered = iter(range(1, count + 1))
-        body = _PLACEHOLDER.sub(lambda _m: f"${next(numbered)}", sql)
+    if statement.server_name not in names:
         with connection.cursor() as cursor:
-            cursor.execute(f"PREPARE {name} AS {body}")
-        names.add(name)
-    return f"EXECUTE {name} ({', '.join(['%s'] * count)})" if count else f"EXECUTE {name}"
+            cursor.execute(f"PREPARE {statement.server_name} AS {statement.server_body}")
+        names.add(statement.server_name)
+    return statement.server_execute
