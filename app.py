@@ -21,6 +21,7 @@ from core.mail_worker import deliver_soon
 from core.security import install_security_headers
 from core.uploads import LimitedRequest
 from models.base import db, make_database
+from services.catalogue_cache import connect_for_request
 
 log = logging.getLogger("wizyta")
 
@@ -101,7 +102,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def _connect() -> None:
-        db.connect(reuse_if_open=True)
+        connect_for_request()
 
     @app.teardown_request
     def _close(_exc: BaseException | None) -> None:

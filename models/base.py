@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 import peewee
 from playhouse.db_url import connect as connect_url
+from playhouse.db_url import parse as parse_url
+from playhouse.pool import PooledPostgresqlDatabase
 
 db = peewee.DatabaseProxy()
 
@@ -53,13 +55,38 @@ def make_database(url: str) -> peewee.Database:
     else:
         # A pool: closing a request's connection returns it instead of paying a new
         # PostgreSQL connection (several ms) on every request.
-        scheme, rest = url.split("://", 1)
-        if "+pool" not in scheme:
-            scheme = "postgres+pool"
-        database = connect_url(
-            f"{scheme}://{rest}", max_connections=32, stale_timeout=300, timeout=15
+        settings = parse_url(url)
+        database = QuietPool(
+            settings.pop("database"), max_connections=32, stale_timeout=300, timeout=15, **settings
         )
     return database
+
+
+class QuietPool(PooledPostgresqlDatabase):
+    """The pool, able to skip its `SELECT 1` on checkout: a round trip per request, as long
+    as the rest of a search page's work in PostgreSQL (issue 14). Inside `unchecked()` only
+    what the driver knows locally is checked (closed, or left in a transaction: rolled
+    back), and the caller's first query is the check: `connect_for_request` in
+    services/catalogue_cache.py reads the catalogue's version first and opens a fresh
+    connection if the server had dropped this one. Elsewhere (the mail worker, the CLI) the
+    pool pings as before."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._trusting = threading.local()
+
+    @contextmanager
+    def unchecked(self):
+        self._trusting.on = True
+        try:
+            yield
+        finally:
+            self._trusting.on = False
+
+    def _is_closed(self, conn) -> bool:
+        if getattr(self._trusting, "on", False):
+            return bool(conn.closed) or not self._adapter.is_connection_reusable(conn)
+        return super()._is_closed(conn)
 
 
 def is_sqlite() -> bool:

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import peewee as pw
 from flask import current_app, has_app_context, has_request_context, request
 
-from models.base import db, write_transaction
+from models.base import QuietPool, db, write_transaction
 from models.catalogue import bump_version, install_triggers, read_version, triggers_installed
 from models.clinic import (
     Facility,
@@ -238,6 +238,30 @@ def catalogue() -> Catalogue:
     if has_request_context():
         request.environ[_REQUEST_KEY] = found
     return found
+
+
+def connect_for_request() -> None:
+    """Take the request's connection; on PostgreSQL read the catalogue's version at once.
+
+    That read is the request's check that the pooled connection still works (the pool no
+    does not ping it with `SELECT 1`, models.base.QuietPool): one the server dropped — it
+    was restarted, or a proxy closed an idle connection — fails here, is discarded, and a
+    new one serves the request. Any other failure (no tables yet) is left to the pages' own
+    handling, as before."""
+    pool = db.obj
+    if not isinstance(pool, QuietPool):
+        db.connect(reuse_if_open=True)
+        return
+    with pool.unchecked():
+        db.connect(reuse_if_open=True)
+    try:
+        catalogue()
+    except (pw.DatabaseError, pw.InterfaceError):
+        if not db.connection().closed:
+            return
+        log.warning("a pooled PostgreSQL connection was dropped by the server: reconnecting")
+        db.close()
+        db.connect()
 
 
 def bump_catalogue_version() -> None:

@@ -30,6 +30,13 @@ def _offer(run: SlotRun) -> str:
     return str(escape(run.specialty.name)) if run.specialty else ""
 
 
+def _remembered(kept: dict, key: object, make: Callable[[], str]) -> str:
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = make()
+    return found
+
+
 def results_markup(
     days: Iterable[DayGroup],
     href: Callable[[Slot], str],
@@ -50,6 +57,11 @@ def results_markup(
     }
     action = escape(action)
     out: list[str] = []
+    # a page repeats its doctors, places and offers (thirty doctors of eight specialties on a
+    # page without filters): each is escaped and written once per page
+    names: dict[int, str] = {}
+    places: dict[int, str] = {}
+    offers: dict[tuple, str] = {}
     for index, day in enumerate(days):
         focus = ' tabindex="-1" autofocus' if index == 0 and focus_first else ""
         heading = escape(long_date(day.day))
@@ -58,12 +70,20 @@ def results_markup(
         out.append(f'\n<div class="search-day">\n<h2{focus}>{heading}</h2>')
         short_day = day.day.strftime("%d.%m.%Y")
         for group in day.staff:
-            name = escape(group.staff.display_name)
+            staff = group.staff
+            name = _remembered(names, staff.id, lambda s=staff: str(escape(s.display_name)))
             out.append(f"\n<h3>{name}</h3>")
             for run in group.runs:
-                place = escape(run.facility.name)
+                facility = run.facility
+                place = _remembered(places, facility.id, lambda f=facility: str(escape(f.name)))
+                offer_key = (
+                    tuple(s.id for s in run.services),
+                    run.funding,
+                    run.specialty.id if run.specialty else None,
+                )
+                offer = _remembered(offers, offer_key, lambda r=run: _offer(r))
                 out.append(
-                    f'\n<p class="slot-kind">{place} · {_offer(run)} · '
+                    f'\n<p class="slot-kind">{place} · {offer} · '
                     f'{kinds[run.funding]}, {kinds[run.mode]}</p>\n<ul class="slot-times">'
                 )
                 tail = f'<span class="visually-hidden">, {name}, {place}, {short_day}</span>'

@@ -244,13 +244,35 @@ def search_page(
         slots = list(_page_select(query, values))
     else:
         sql, params = statement
-        slots = list(Slot.raw(sql, *params))
+        slots = _page_slots(Slot._meta.database.execute_sql(sql, params).fetchall(), count)
     total = (getattr(slots[0], FOUND) if slots else 0) if count else None
     next_cursor = None
     if len(slots) > page_size:
         slots = slots[:page_size]
         next_cursor = Cursor(slots[-1].starts_at, slots[-1].id)
     return SearchPage(slots, next_cursor, attach_related(slots), total)
+
+
+_PAGE_FIELDS = tuple(column.name for column in PAGE_COLUMNS)
+
+
+def _page_slots(rows: list[tuple], count: bool) -> list[Slot]:
+    """Slot objects made straight from the page's rows (PAGE_COLUMNS, then the count when
+    asked for). Peewee's row reader sets every field through its descriptor and passes every
+    value through the field's converter: a tenth of the search page's time. Only the time
+    needs converting, and only on SQLite (which returns text)."""
+    to_time = Slot.starts_at.python_value
+    slots = []
+    for row in rows:
+        data = dict(zip(_PAGE_FIELDS, row, strict=False))
+        if not isinstance(data["starts_at"], datetime):
+            data["starts_at"] = to_time(data["starts_at"])
+        slot = Slot.__new__(Slot)
+        slot.__data__, slot._dirty, slot.__rel__ = data, set(), {}
+        if count:
+            setattr(slot, FOUND, row[len(_PAGE_FIELDS)])
+        slots.append(slot)
+    return slots
 
 
 def _missing(model: type[pw.Model], known: dict, ids: set[int]) -> dict:
@@ -275,10 +297,12 @@ def attach_related(slots: list[Slot]) -> dict[int, list[Service]]:
         Specialty, known.specialties, {s.specialty_id for s in slots if s.specialty_id}
     )
     for slot in slots:
-        slot.staff = staff[slot.staff_id]
-        slot.facility = facilities[slot.facility_id]
+        # what `slot.staff = …` does, without the descriptor (the ids are already there)
+        related = slot.__rel__
+        related["staff"] = staff[slot.staff_id]
+        related["facility"] = facilities[slot.facility_id]
         if slot.specialty_id:
-            slot.specialty = specialties[slot.specialty_id]
+            related["specialty"] = specialties[slot.specialty_id]
     return {
         schedule_id: known.schedule_services[schedule_id]
         for schedule_id in {s.schedule_id for s in slots if s.schedule_id}

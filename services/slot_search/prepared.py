@@ -55,25 +55,58 @@ class Prepared:
             params[position] = values[name]
         return params
 
-    # PostgreSQL's server-side form (server_prepared below), worked out once per statement
+    # PostgreSQL's server-side form (server_prepared below), worked out once per statement.
+    # Only the request's values travel as parameters: the catalogue's (the fitting
+    # schedules, hundreds of ids in a big clinic, and the flags) are written into the
+    # PREPAREd text, so EXECUTE sends a handful of values and PostgreSQL plans with the real
+    # lists instead of hundreds of parameters.
     @cached_property
-    def server_name(self) -> str:
-        return "wizyta_" + hashlib.sha256(self.sql.encode()).hexdigest()[:20]
+    def _server_form(self) -> tuple[str, tuple[int, ...]]:
+        holes = {position for position, _ in self.holes}
+        pieces = _PLACEHOLDER.split(self.sql)
+        body, sent = [pieces[0]], []
+        for position, (param, after) in enumerate(zip(self.params, pieces[1:], strict=True)):
+            literal = None if position in holes else _literal(param)
+            if literal is None:
+                sent.append(position)
+                literal = f"${len(sent)}"
+            body.append(literal)
+            body.append(after)
+        return "".join(body), tuple(sent)
+
+    @property
+    def server_body(self) -> str:
+        """The SQL for PREPARE: constants written in, $1, $2… for the rest."""
+        return self._server_form[0]
 
     @cached_property
-    def server_body(self) -> str:
-        """The SQL with PostgreSQL's numbered placeholders ($1, $2…) for PREPARE."""
-        numbered = iter(range(1, len(self.params) + 1))
-        return _PLACEHOLDER.sub(lambda _m: f"${next(numbered)}", self.sql)
+    def server_name(self) -> str:
+        return "wizyta_" + hashlib.sha256(self.server_body.encode()).hexdigest()[:20]
 
     @cached_property
     def server_execute(self) -> str:
-        values = ", ".join(["%s"] * len(self.params))
-        return (
-            f"EXECUTE {self.server_name} ({values})"
-            if self.params
-            else f"EXECUTE {self.server_name}"
-        )
+        count = len(self._server_form[1])
+        values = ", ".join(["%s"] * count)
+        return f"EXECUTE {self.server_name} ({values})" if count else f"EXECUTE {self.server_name}"
+
+    def server_bind(self, values: Mapping[str, Any]) -> list[Any]:
+        """The parameters of `server_execute`: what is not written into the text."""
+        params = self.bind(values)
+        return [params[position] for position in self._server_form[1]]
+
+
+_SAFE_TEXT = re.compile(r"[A-Za-z0-9_ .-]{0,64}")
+
+
+def _literal(value: Any) -> str | None:
+    """`value` as SQL text when that is unambiguous (ints, booleans, plain words), else None."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and _SAFE_TEXT.fullmatch(value):
+        return f"'{value}'"
+    return None
 
 
 def _name_of(param: Any) -> str | None:
@@ -113,32 +146,43 @@ def prepared(
     )
     if statement is None:
         return None
-    return server_prepared(statement), statement.bind(values)
+    if server_prepared(statement):
+        return statement.server_execute, statement.server_bind(values)
+    return statement.sql, statement.bind(values)
 
 
-# PostgreSQL plans a statement again on every call: 0.1–0.7 ms for a search that then runs
-# in 0.03–0.3 ms. A statement PREPAREd once on a connection is planned once (PostgreSQL
-# keeps a generic plan after five runs), and `EXECUTE name (…)` sends only the values. The
-# pool keeps connections, so the statement is prepared once per statement and connection.
+# PostgreSQL plans a statement again on every call: 0.3–0.7 ms for a search that then runs
+# in 0.05–0.3 ms. A statement PREPAREd once on a connection and run with the generic plan is
+# planned once, and `EXECUTE name (…)` sends only the values. Left to itself PostgreSQL kept
+# planning anew for every call ("custom plans": the search's generic plan looks costlier on
+# paper, its unknown time window assumed wide), although the plans are the same index walk
+# either way (bench/search_bench.py prints them), so the connections that run the search
+# are set to use the generic plan (`plan_cache_mode`; PostgreSQL 12+). The pool keeps
+# connections, so a statement is prepared once per statement and connection.
 _PREPARED_ON: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 _PLACEHOLDER = re.compile(r"%s")
 
 
-def server_prepared(statement: Prepared) -> str:
-    """The SQL to send: on PostgreSQL outside a transaction, `EXECUTE` of the statement
-    prepared on this connection (prepared now if it is not yet); otherwise its SQL."""
+def server_prepared(statement: Prepared) -> bool:
+    """Whether to send `EXECUTE` of the statement prepared on this connection (prepared now
+    if it is not yet): on PostgreSQL outside a transaction; otherwise the SQL itself goes."""
     from flask import current_app, has_app_context
 
     from models.base import db, is_sqlite
 
     if is_sqlite() or db.in_transaction() or "%%" in statement.sql:
-        return statement.sql
+        return False
     if has_app_context() and not current_app.config.get("DATABASE_PREPARE", True):
-        return statement.sql
+        return False
     connection = db.connection()
-    names = _PREPARED_ON.setdefault(connection, set())
+    names = _PREPARED_ON.get(connection)
+    if names is None:
+        names = _PREPARED_ON[connection] = set()
+        if connection.server_version >= 120000:
+            with connection.cursor() as cursor:
+                cursor.execute("SET plan_cache_mode = force_generic_plan")
     if statement.server_name not in names:
         with connection.cursor() as cursor:
             cursor.execute(f"PREPARE {statement.server_name} AS {statement.server_body}")
         names.add(statement.server_name)
-    return statement.server_execute
+    return True
