@@ -207,7 +207,18 @@ def explain(select) -> list[str]:
     if is_sqlite():
         rows = db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
         return [row[-1] for row in rows]
-    rows = db.execute_sql("EXPLAIN (ANALYZE, COSTS OFF, TIMING ON) " + sql, params).fetchall()
+    # what the app runs: the statement PREPAREd with the catalogue's values written in and
+    # the rest as parameters, planned once (the generic plan, slot_search/prepared.py)
+    from services.slot_search.prepared import prepare
+
+    statement = prepare(select, set())
+    assert statement is not None
+    db.execute_sql("SET plan_cache_mode = force_generic_plan")
+    db.execute_sql(f"PREPARE bench_plan AS {statement.server_body}")
+    values = statement.server_bind({})
+    execute = "EXECUTE bench_plan" + (f" ({', '.join(['%s'] * len(values))})" if values else "")
+    rows = db.execute_sql("EXPLAIN (ANALYZE, COSTS OFF, TIMING ON) " + execute, values).fetchall()
+    db.execute_sql("DEALLOCATE bench_plan")
     return [row[0] for row in rows]
 
 
