@@ -17,9 +17,19 @@ from markupsafe import Markup
 
 from services.catalogue_cache import catalogue
 
+# a form lists every doctor (25 KB of markup at 500 staff): a few hundred kept at most, so
+# a visitor trying every date range costs renders, not memory
+KEPT_MAX = 256
+
 
 def kept_markup(name: str, *key: Hashable, caller: Callable[[], str]) -> Markup:
     """`{% call kept_markup("name", key…) %}…{% endcall %}`: the block's output, rendered once
     per catalogue version, language, mount point and `key`."""
-    full = ("markup", name, str(get_locale()), request.script_root, *key)
-    return catalogue().remembered(full, lambda: Markup(caller()))  # noqa: S704 -- rendered by Jinja
+    kept: dict[tuple, Markup] = catalogue().remembered(("kept markup",), dict)
+    full = (name, str(get_locale()), request.script_root, *key)
+    found = kept.get(full)
+    if found is None:
+        if len(kept) >= KEPT_MAX:
+            kept.clear()
+        found = kept[full] = Markup(caller())  # noqa: S704 -- rendered (and escaped) by Jinja
+    return found

@@ -70,3 +70,24 @@ def test_a_renamed_place_shows_in_the_kept_form(app, client, clinic):
     form = _form(client)
     assert "Przychodnia Klonowa" in form and "Przychodnia Lipowa" not in form
     assert re.search(r'<select id="f-facility"', form)
+
+
+def test_every_date_range_a_visitor_tries_keeps_at_most_a_bounded_number_of_forms(
+    app, client, clinic, monkeypatch
+):
+    import importlib
+
+    from services.catalogue_cache import catalogue
+
+    kept_markup = importlib.import_module("blueprints.slots.kept_markup")
+
+    monkeypatch.setattr(kept_markup, "KEPT_MAX", 5)
+    for day in range(1, 13):
+        response = client.get("/slots", query_string={"date_to": f"2027-01-{day:02d}"})
+        assert response.status_code == 200
+        assert f'value="2027-01-{day:02d}"' in response.get_data(as_text=True)
+    with app.test_request_context():
+        db.connect(reuse_if_open=True)
+        kept = catalogue().remembered(("kept markup",), dict)
+        db.close()
+    assert 0 < len(kept) <= 5
