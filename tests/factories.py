@@ -163,7 +163,7 @@ def dependant(guardian: Account, with_pesel: bool = True, **kw) -> Patient:
     """A dependant patient ("subkonto") of the guardian's account, without a login; a child
     born `birth_date` (default: 10 years ago); `with_pesel=False` for a newborn identified by
     the guardian's PESEL."""
-    born = kw.pop("birth_date", date.today().replace(year=date.today().year - 10, day=1))
+    born = kw.pop("birth_date", local_today().replace(year=local_today().year - 10, day=1))
     if not with_pesel:
         kw["pesel"] = None
     person = patient(birth_date=born, first_name=kw.pop("first_name", "Zosia"), **kw)
@@ -194,7 +194,7 @@ def medical_record(app, owner: Patient, doctor: StaffMember, fac: Facility, spec
     from models.booking import Appointment
     from services import data_requests, documents, medical_records, prescriptions
 
-    today = utcnow().date()
+    today = local_today()
     rx = prescriptions.issue_prescription(
         owner, doctor, [prescriptions.OrderLine("Metformax 500 mg, 60 tabl.", 2)]
     )

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from core.timeutil import local_today
+from core.timeutil import local_today, to_local
 from models.accounts import Account
 from models.booking import Appointment
 from models.clinic import Slot, StaffMember
@@ -162,7 +162,9 @@ def test_admin_registrar_patient_and_the_sick_day(page, mailbox, clinic):
     # the visit now sits in the doctor's first slot a week later, and the patient was told
     moved = Appointment.get_by_id(Appointment.get_by_id(booked.id).moved_to_id)
     assert moved.slot.staff_id == doctor.id
-    assert moved.slot.starts_at.date() == first.starts_at.date() + timedelta(days=7)
+    assert to_local(moved.slot.starts_at).date() == to_local(first.starts_at).date() + timedelta(
+        days=7
+    )
     mailbox.wait_for(to="jan.pacjent@example.com", count=2)
     change = next(
         m

@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from core.timeutil import local_today
+from core.timeutil import local_today, to_local
 from models.booking import Appointment
 from models.clinic import Slot
 from tests import factories
@@ -132,7 +132,9 @@ def test_schedule_slots_booking_sick_day_and_the_move_mail(page, mailbox, clinic
     assert_no_axe_violations(page)
 
     moved = Appointment.get_by_id(Appointment.get_by_id(booked.id).moved_to_id)
-    assert moved.slot.starts_at.date() == first.starts_at.date() + timedelta(days=7)
+    assert to_local(moved.slot.starts_at).date() == to_local(first.starts_at).date() + timedelta(
+        days=7
+    )
     message = mailbox.wait_for(to="jan.pacjent@example.com", count=2)
     mails = [m for m in mailbox._matching("jan.pacjent@example.com")]
     change = next(m for m in mails if m["Subject"] == "Zmiana terminu wizyty")

@@ -5,11 +5,12 @@ paediatric visit, sees it in the child's reservations and switches back. axe on 
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from core.timeutil import local_today
 from models.base import utcnow
 from models.booking import Appointment
 from models.clinic import Locality
@@ -84,7 +85,7 @@ def test_parent_adds_a_newborn_switches_books_and_switches_back(page, paediatric
     page.get_by_role("link", name="Dodaj nowe subkonto").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Dodaj nowe subkonto")
     assert_no_axe_violations(page)
-    born = date.today() - timedelta(days=14)
+    born = local_today() - timedelta(days=14)
     page.get_by_label("Imię").fill("Zosia")
     page.get_by_label("PESEL opiekuna").check()
     page.get_by_label("Data urodzenia").fill(born.isoformat())

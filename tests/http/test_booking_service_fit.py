@@ -7,14 +7,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 from html import unescape
 
 import pytest
 from icalendar import Calendar
 
-from core.timeutil import to_local
+from core.timeutil import local_today, to_local
 from models.accounts import Guardianship
 from models.base import utcnow
 from models.booking import Appointment, AppointmentSlot
@@ -23,7 +23,7 @@ from models.mail import OutboxMessage
 from tests import factories
 from tests.conftest import csrf_token
 
-CHILD_BIRTH = date.today() - timedelta(days=365 * 6)
+CHILD_BIRTH = local_today() - timedelta(days=365 * 6)
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 
+from core.timeutil import local_today
 from models.back_office import RequestAssignment
-from models.base import db, utcnow
+from models.base import db
 from models.mail import OutboxMessage
 from models.medical import DataRequest, PrescriptionOrder
 from services import data_requests
@@ -147,7 +148,7 @@ def test_requests_by_deadline_highlighted_when_close(client, world, app):
         late = data_requests.submit_request(
             None, world["patient"], "rectification", "Popraw adres."
         )
-        DataRequest.update(due_on=utcnow().date() + timedelta(days=2)).where(
+        DataRequest.update(due_on=local_today() + timedelta(days=2)).where(
             DataRequest.id == late.id
         ).execute()
         db.close()

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from core.timeutil import local_today
 from models.base import utcnow
 from models.medical import Referral
 from tests.http import panel_world
@@ -51,7 +52,7 @@ def test_vaccinations_filter_by_status_name_and_dates(client, world):
     assert "kleszczowemu" in planned and "grypie" not in planned
     by_name = client.get("/panel/vaccinations?q=GRYP").get_data(as_text=True)
     assert "grypie" in by_name and "kleszczowemu" not in by_name
-    today = utcnow().date()
+    today = local_today()
     ahead = f"date_from={today.isoformat()}&date_to={(today + timedelta(days=30)).isoformat()}"
     body = client.get(f"/panel/vaccinations?{ahead}").get_data(as_text=True)
     assert "kleszczowemu" in body and "grypie" not in body

@@ -8,8 +8,7 @@ from datetime import date
 
 import pytest
 
-from core.timeutil import to_local
-from models.base import utcnow
+from core.timeutil import local_today, to_local
 from models.medical import DataRequest
 from services import data_requests
 from tests.http import panel_world
@@ -25,7 +24,7 @@ def test_list_shows_status_deadline_and_answer(app, client, world):
 
     before = last_event_id(app)
     body = client.get("/panel/requests").get_data(as_text=True)
-    due = data_requests.one_month_after(utcnow().date())
+    due = data_requests.one_month_after(local_today())
     assert "Informacja o przetwarzaniu danych osobowych" in body
     assert "Termin odpowiedzi" in body and "Wycofaj wniosek" in body
     assert str(due.year) in body

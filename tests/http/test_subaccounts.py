@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from core.pesel import make as make_pesel
+from core.timeutil import local_today
 from models.accounts import Account, Guardianship
 from models.audit import AuditEvent
 from models.base import utcnow
@@ -26,7 +27,7 @@ def family(ctx):
     Locality.create(name="Warszawa", commune="Warszawa", county="Warszawa", voivodeship="maz.")
     parent = factories.account(login="mama", email="mama@example.com")
     baby = factories.dependant(
-        parent, with_pesel=False, first_name="Zosia", birth_date=date.today() - timedelta(days=20)
+        parent, with_pesel=False, first_name="Zosia", birth_date=local_today() - timedelta(days=20)
     )
     stranger = factories.account(login="obcy", email="obcy@example.com")
     strangers_child = factories.dependant(stranger, first_name="Obca")
@@ -54,7 +55,7 @@ def new_dependant_data(**over):
         "last_name": "Mamin",
         "pesel": "",
         "guardian_pesel": "y",
-        "birth_date": (date.today() - timedelta(days=3)).isoformat(),
+        "birth_date": (local_today() - timedelta(days=3)).isoformat(),
         "sex": "M",
         "phone": "600 100 200",
         "street": "Polna",
@@ -76,7 +77,7 @@ def test_a_newborn_without_pesel_is_added_with_the_guardians_pesel(client, auth,
     assert response.status_code == 303
     child = Patient.get(Patient.first_name == "Staś")
     assert child.pesel is None and child.sex == "M"
-    assert child.birth_date == date.today() - timedelta(days=3)
+    assert child.birth_date == local_today() - timedelta(days=3)
     assert Guardianship.get(Guardianship.patient == child).guardian_id == family["parent"].id
     assert not Account.select().where(Account.patient == child).exists()  # no login of its own
     listing = client.get("/account/subaccounts").get_data(as_text=True)
@@ -314,7 +315,7 @@ def test_a_newborn_without_login_cannot_be_detached_into_nothing(client, auth, f
 
 def test_a_child_under_16_with_a_login_cannot_be_detached_into_nothing(client, auth, family):
     kid = factories.account(
-        login="dziecko", patient=factories.patient(birth_date=date.today() - timedelta(days=3650))
+        login="dziecko", patient=factories.patient(birth_date=local_today() - timedelta(days=3650))
     )
     factories.guard(family["parent"], kid.patient)
     log_in(auth, family["parent"])

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from core.pesel import make as make_pesel
+from core.timeutil import local_today
 from models.accounts import Account
 from models.booking import Appointment
 from models.clinic import Locality
@@ -58,7 +59,7 @@ def test_register_without_pesel_explains_sub_accounts_instead_of_creating(client
 
 
 def test_register_with_a_pesel_under_16_explains_sub_accounts(client, clinic):
-    child = make_pesel(date.today() - timedelta(days=365 * 10), 5, female=True)
+    child = make_pesel(local_today() - timedelta(days=365 * 10), 5, female=True)
     response = client.post("/register", data=registration_data(client, clinic, pesel=child))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -126,7 +127,7 @@ def paediatrics(ctx):
     slots = factories.bookable(4, fac=fac, spec=spec, svc=svc, staff=member)["slots"]
     parent = factories.account(login="mama", email="mama@example.com")
     baby = factories.dependant(
-        parent, with_pesel=False, birth_date=date.today() - timedelta(days=30)
+        parent, with_pesel=False, birth_date=local_today() - timedelta(days=30)
     )
     stranger = factories.account(login="obcy", email="obcy@example.com")
     strangers_child = factories.dependant(stranger, first_name="Obca")

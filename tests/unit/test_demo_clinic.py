@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from core.demo import seed_demo
+from core.timeutil import local_today
 from models.clinic import Schedule, ScheduleService, Service, Specialty, StaffMember
 from services.service_fit import kind_fits
 
@@ -59,7 +58,7 @@ def test_demo_family_shares_a_newborn_without_pesel_and_a_10_year_old(ctx):
     ]
     assert children[0] == children[1] and len(children[0]) == 2
     kids = list(Patient.select().where(Patient.id.in_(list(children[0]))))
-    ages = sorted((date.today() - kid.birth_date).days // 365 for kid in kids)
+    ages = sorted((local_today() - kid.birth_date).days // 365 for kid in kids)
     assert ages == [0, 9] or ages == [0, 10]
     assert sorted(kid.pesel is None for kid in kids) == [False, True]  # the newborn has none
     assert all(standalone_refusal(a.patient) is None for a in parents)

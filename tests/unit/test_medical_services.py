@@ -9,7 +9,7 @@ from datetime import timedelta
 import peewee as pw
 import pytest
 
-from core.timeutil import to_local
+from core.timeutil import local_today, to_local
 from models.base import utcnow
 from models.booking import Appointment
 from models.medical import PrescriptionOrder, PrescriptionOrderItem, Recommendation
@@ -91,7 +91,7 @@ def test_open_orders_are_capped(people):
 
 def test_record_vaccinations_done_and_planned(people):
     patient, fac = people["patient"], people["facility"]
-    today = utcnow().date()
+    today = local_today()
     with pytest.raises(medical_records.MedicalRecordError):
         medical_records.record_vaccination(patient, "Grypa", today + timedelta(days=3))
     with pytest.raises(medical_records.MedicalRecordError):
