@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import current_app
+from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 
@@ -51,3 +51,13 @@ def read_token(purpose: str, token: str, max_age_seconds: int) -> dict[str, Any]
 
 def is_bound_to(data: dict[str, Any], value: str) -> bool:
     return data.get("_b") == fingerprint(value)
+
+
+def mail_link(endpoint: str, **values: Any) -> str:
+    """The absolute address of a page, for an e-mail: BASE_URL, never the request's host."""
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def max_age(setting: str) -> int:
+    """A link's validity in seconds, from a setting given in hours."""
+    return int(current_app.config[setting]) * 3600

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import peewee
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -19,7 +19,7 @@ from core import audit
 from core.errors import DomainError
 from core.mail import queue_mail
 from core.passwords import hash_password, verify_password
-from core.tokens import TokenInvalid, is_bound_to, make_token, read_token
+from core.tokens import TokenInvalid, is_bound_to, mail_link, make_token, read_token
 from models.accounts import Account, Consent, ConsentRecord
 from models.base import write_transaction
 from models.clinic import Locality
@@ -121,10 +121,6 @@ def _clinic() -> str:
     return current_app.config["CLINIC_NAME"]
 
 
-def _link(endpoint: str, **values) -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
-
-
 def notice(account: Account, subject: str, what: str, to: str | None = None) -> None:
     """Mail the account (or `to`) that something changed on it, with whom to call if it was
     not them (also used by services.two_factor)."""
@@ -222,7 +218,7 @@ def request_email_change(account: Account, password: str, new_email: str) -> Non
                 "%(clinic)s, otwórz link:\n%(link)s\n\nLink jest ważny %(hours)s godz. i działa "
                 "jeden raz. Jeśli to nie Ty, zignoruj tę wiadomość.\n",
                 clinic=_clinic(),
-                link=_link("account.confirm_email", token=token),
+                link=mail_link("account.confirm_email", token=token),
                 hours=hours,
             ),
         )

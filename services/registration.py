@@ -1,4 +1,5 @@
-"""Registration rules as plain functions: register, activate, link requests, password reset.
+"""Registration rules as plain functions: register, activate, and the "send me a link"
+requests (a new activation link, a password reset: services/password_reset.py).
 
 Every function takes `now` so tests can shift time without sleeping.
 """
@@ -9,25 +10,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import peewee
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from core import audit
 from core.mail import queue_mail
 from core.passwords import hash_password
-from core.tokens import TokenExpired, TokenInvalid, is_bound_to, make_token, read_token
+from core.tokens import TokenInvalid, is_bound_to, mail_link, make_token, max_age, read_token
 from models.accounts import Account, Consent, ConsentRecord, EmailRequest
 from models.base import utcnow, write_transaction
 from models.clinic import Locality
 from models.patients import Patient
 
-from . import lockout
+from . import password_reset
 from .accounts import find_by_login, log
-from .staff_accounts import STAFF_INVITE
 
 ACTIVATION = "activate"
-RESET = "reset-password"
 
 
 class AlreadyActive(TokenInvalid):
@@ -56,18 +55,13 @@ class Registration:
     consent_ids: tuple[int, ...]
 
 
-def _link(endpoint: str, **values) -> str:
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, **values)
-
-
 def activation_token(account: Account) -> str:
     """Bound to the activation state: once the account is active the link is used up."""
     return make_token(ACTIVATION, {"a": account.id}, bound_to=str(account.activated_at))
 
 
 def _queue_activation(account: Account) -> None:
-    link = _link("auth.activate", token=activation_token(account))
+    link = mail_link("auth.activate", token=activation_token(account))
     hours = current_app.config["ACTIVATION_MAX_AGE_HOURS"]
     queue_mail(
         account.email,
@@ -93,7 +87,7 @@ def _queue_already_registered(to: str) -> None:
             "utworzone.\n\nJeśli nie pamiętasz hasła, skorzystaj z opcji „Nie pamiętam hasła”: "
             "%(link)s\n\nJeśli to nie Ty, zignoruj tę wiadomość.\n",
             clinic=current_app.config["CLINIC_NAME"],
-            link=_link("auth.forgot_password"),
+            link=mail_link("auth.forgot_password"),
         ),
     )
 
@@ -106,7 +100,7 @@ def _queue_login_taken(to: str, login: str) -> None:
             "Dzień dobry,\n\nlogin „%(login)s” jest już zajęty, więc konto nie zostało "
             "utworzone. Wypełnij formularz ponownie i wybierz inny login: %(link)s\n",
             login=login,
-            link=_link("auth.register"),
+            link=mail_link("auth.register"),
         ),
     )
 
@@ -235,13 +229,9 @@ def register(reg: Registration, ip: str, now: datetime | None = None) -> Account
 # --- activation ---------------------------------------------------------------------------
 
 
-def _max_age(setting: str) -> int:
-    return int(current_app.config[setting]) * 3600
-
-
 def account_from_activation(token: str) -> Account:
     """The account a genuine, unexpired, unused link activates; else TokenInvalid/Expired."""
-    data = read_token(ACTIVATION, token, _max_age("ACTIVATION_MAX_AGE_HOURS"))
+    data = read_token(ACTIVATION, token, max_age("ACTIVATION_MAX_AGE_HOURS"))
     account = Account.get_or_none(Account.id == data.get("a"))
     if account is None:
         raise TokenInvalid("unknown account")
@@ -294,7 +284,7 @@ def process_link_requests(limit: int = 100) -> int:
                 continue  # another worker took it
             with force_locale(row.locale or "pl"):
                 if row.kind == "reset":
-                    request_password_reset(row.email, ip=row.ip)
+                    password_reset.request_password_reset(row.email, ip=row.ip)
                 elif row.kind == "activation":
                     resend_activation(row.email)
         handled += 1
@@ -310,102 +300,3 @@ def resend_activation(email: str) -> None:
         account = Account.get_or_none(peewee.fn.LOWER(Account.email) == email)
         if account is not None and account.activated_at is None and not account.disabled:
             _queue_activation(account)
-
-
-# --- forgotten password -------------------------------------------------------------------
-
-
-def reset_token(account: Account) -> str:
-    """Bound to the password hash: the link stops working once the password changes."""
-    return make_token(RESET, {"a": account.id}, bound_to=account.password_hash)
-
-
-def request_password_reset(email: str, ip: str | None = None) -> None:
-    """ASVS V2.5.x mail a reset link if the account exists; the caller answers the same anyway."""
-    email = (email or "").strip().lower()
-    if not email or len(email) > 254:
-        return
-    with write_transaction():
-        account = Account.get_or_none(peewee.fn.LOWER(Account.email) == email)
-        if account is None or account.disabled:
-            return
-        link = _link("auth.reset_password", token=reset_token(account))
-        queue_mail(
-            account.email,
-            _("Ustawienie nowego hasła w e-Rejestracji"),
-            _(
-                "Dzień dobry,\n\nTwój login w e-Rejestracji: %(login)s\n\n"
-                "Aby ustawić nowe hasło, otwórz link:\n%(link)s\n\n"
-                "Link jest ważny %(hours)s godz. i działa jeden raz. Jeśli to nie Ty prosisz "
-                "o zmianę hasła, zignoruj tę wiadomość — hasło pozostanie bez zmian.\n",
-                login=account.login,
-                link=link,
-                hours=current_app.config["RESET_MAX_AGE_HOURS"],
-            ),
-        )
-        audit.record(
-            "password.reset_requested",
-            patient_id=account.patient_id,
-            object_type="account",
-            object_id=account.id,
-            ip=ip,
-        )
-
-
-def _reset_or_invite(token: str) -> dict:
-    """A reset link, or a new staff login's set-password link (longer valid, same page)."""
-    try:
-        return read_token(RESET, token, _max_age("RESET_MAX_AGE_HOURS"))
-    except TokenExpired:
-        raise
-    except TokenInvalid as error:
-        try:
-            return read_token(STAFF_INVITE, token, _max_age("STAFF_INVITE_MAX_AGE_HOURS"))
-        except TokenExpired:
-            raise
-        except TokenInvalid:
-            raise error from None
-
-
-def account_from_reset(token: str) -> Account:
-    data = _reset_or_invite(token)
-    account = Account.get_or_none(Account.id == data.get("a"))
-    if account is None or account.disabled or not is_bound_to(data, account.password_hash):
-        raise TokenInvalid("used or unknown")
-    return account
-
-
-def reset_password(token: str, new_password: str, now: datetime | None = None) -> Account:
-    """Set the new password; the link, other sessions and any lock end (ASVS V2.5, V3.3.3)."""
-    now = now or utcnow()
-    account = account_from_reset(token)
-    new_hash = hash_password(new_password)
-    with write_transaction():
-        changed = (
-            Account.update(
-                password_hash=new_hash,
-                session_version=Account.session_version + 1,
-                failed_logins=0,
-                locked_until=None,
-                lock_count=0,
-                # The link reached the mailbox, so the address is confirmed.
-                activated_at=peewee.fn.COALESCE(Account.activated_at, now),
-            )
-            .where((Account.id == account.id) & (Account.password_hash == account.password_hash))
-            .execute()
-        )
-        if changed != 1:
-            raise TokenInvalid("already used")
-        lockout.clear_all(account)  # a reset always unlocks, for every source
-        queue_mail(
-            account.email,
-            _("Hasło do e-Rejestracji zostało zmienione"),
-            _(
-                "Dzień dobry,\n\nhasło do Twojego konta w e-Rejestracji zostało właśnie "
-                "zmienione, a wszystkie sesje wylogowane. Jeśli to nie Ty, natychmiast "
-                "skontaktuj się z przychodnią: %(phone)s.\n",
-                phone=current_app.config["ADMIN_CONTACT_PHONE"],
-            ),
-        )
-        audit.record_for_account(account, "password.reset")
-    return Account.get_by_id(account.id)

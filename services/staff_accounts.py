@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 
 from core import audit
 from core.mail import queue_mail
 from core.passwords import hash_password
-from core.tokens import make_token
+from core.tokens import mail_link, make_token
 from models.accounts import PATIENT, ROLES, STAFF_ROLES, Account, RecoveryCode
 from models.base import utcnow, write_transaction
 from models.clinic import StaffMember
@@ -66,15 +66,14 @@ def unusable_password_hash() -> str:
 def invite_token(account: Account) -> str:
     """Bound to the password hash like a reset link: once the password is set it is used up.
 
-    Read by services.registration.account_from_reset (the set-password page is the reset
+    Read by services.password_reset.account_from_reset (the set-password page is the reset
     page), with its own validity, STAFF_INVITE_MAX_AGE_HOURS."""
     return make_token(STAFF_INVITE, {"a": account.id}, bound_to=account.password_hash)
 
 
 def send_password_link(account: Account, *, new: bool) -> None:
     """Mail the staff member a link to set their own password (the admin never types one)."""
-    base = current_app.config["BASE_URL"].rstrip("/")
-    link = base + url_for("auth.reset_password", token=invite_token(account))
+    link = mail_link("auth.reset_password", token=invite_token(account))
     hours = current_app.config["STAFF_INVITE_MAX_AGE_HOURS"]
     clinic = current_app.config["CLINIC_NAME"]
     intro = (

@@ -12,7 +12,7 @@ from core.htmx import render
 from core.login import end_session
 from core.password_policy import strength_hint
 from core.tokens import TokenExpired, TokenInvalid
-from services import registration
+from services import password_reset, registration
 
 from . import bp, link_worker
 from .forms import EmailForm, NewPasswordForm
@@ -129,14 +129,14 @@ def forgot_password():
 def reset_password(token: str):
     """ASVS V2.3.1/V2.5: signed, expiring link bound to the password hash (single use)."""
     try:
-        account = registration.account_from_reset(token)
+        account = password_reset.account_from_reset(token)
     except TokenInvalid as error:
         return _link_problem(error, "auth.forgot_password")
     form = NewPasswordForm()
     form.user_inputs = (account.login, account.email)
     if form.validate_on_submit():
         try:
-            registration.reset_password(token, form.password.data)
+            password_reset.reset_password(token, form.password.data)
         except TokenInvalid as error:
             return _link_problem(error, "auth.forgot_password")
         end_session()

@@ -22,6 +22,7 @@ from models.accounts import Account, Consent, ConsentRecord, IpBlock
 from models.base import utcnow
 from models.booking import Appointment
 from models.clinic import Locality
+from services import password_reset
 from services import registration as auth_service
 from services.account_changes import EMAIL_CHANGE, _email_binding
 from services.staff_accounts import create_staff_account
@@ -160,7 +161,7 @@ def site(ctx):
         "upcoming": upcoming.id,
         "past": past.id,
         "activation": auth_service.activation_token(inactive),
-        "reset": auth_service.reset_token(ewa),
+        "reset": password_reset.reset_token(ewa),
         "email_change": make_token(
             EMAIL_CHANGE,
             {"a": ewa.id, "e": "ewa.nowa@example.com"},

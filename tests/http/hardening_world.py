@@ -19,6 +19,7 @@ from models.audit import AuditEvent
 from models.base import db, utcnow
 from models.booking import Appointment
 from services import account_changes as account_service
+from services import password_reset
 from services import registration as auth_service
 from tests import factories
 
@@ -78,7 +79,7 @@ def build_world(app) -> dict:
             "schedule": made["sched"].id,
             "account_action": "remind_login",
             "activation_token": auth_service.activation_token(inactive),
-            "reset_token": auth_service.reset_token(patient),
+            "reset_token": password_reset.reset_token(patient),
             "email_token": email_token,
         }
         db.close()

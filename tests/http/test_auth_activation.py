@@ -9,6 +9,7 @@ import pytest
 from models.accounts import Account
 from models.base import db
 from models.mail import OutboxMessage
+from services import password_reset
 from services import registration as service
 from tests import factories
 from tests.conftest import csrf_token, without_csrf
@@ -101,7 +102,7 @@ def test_expired_link_says_so_and_offers_a_new_one(app, client, inactive):
 def test_token_for_another_purpose_is_refused(app, client, inactive):
     with app.test_request_context():
         db.connect(reuse_if_open=True)
-        reset = service.reset_token(Account.get_by_id(inactive.id))
+        reset = password_reset.reset_token(Account.get_by_id(inactive.id))
         db.close()
     assert activate(client, reset).status_code == 400
     assert not is_active(app, inactive)

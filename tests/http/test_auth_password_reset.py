@@ -8,7 +8,7 @@ import pytest
 
 from models.accounts import Account
 from models.base import db
-from services import registration as service
+from services import password_reset
 from tests import factories
 from tests.conftest import csrf_token, without_csrf
 
@@ -104,10 +104,10 @@ def test_expired_or_tampered_reset_link_gives_a_clear_page(app, client, account)
         fresh = Account.get_by_id(account.id)
         try:
             time.time = lambda: real() - app.config["RESET_MAX_AGE_HOURS"] * 3600 - 60
-            old = service.reset_token(fresh)
+            old = password_reset.reset_token(fresh)
         finally:
             time.time = real
-        good = service.reset_token(fresh)
+        good = password_reset.reset_token(fresh)
         db.close()
     expired = client.get(f"/password/reset/{old}")
     assert expired.status_code == 400 and "wygasł" in expired.get_data(as_text=True)
