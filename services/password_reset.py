@@ -86,6 +86,15 @@ def _reset_or_invite(token: str) -> dict:
             raise error from None
 
 
+def is_staff_invite(token: str) -> bool:
+    """Whether the link sets a new staff login's first password (the page says so)."""
+    try:
+        read_token(STAFF_INVITE, token, max_age("STAFF_INVITE_MAX_AGE_HOURS"))
+    except TokenInvalid:
+        return False
+    return True
+
+
 def account_from_reset(token: str) -> Account:
     data = _reset_or_invite(token)
     account = Account.get_or_none(Account.id == data.get("a"))

@@ -132,6 +132,8 @@ def reset_password(token: str):
         account = password_reset.account_from_reset(token)
     except TokenInvalid as error:
         return _link_problem(error, "auth.forgot_password")
+    # the same page sets a new staff login's first password: it says so, and names the login
+    invite = password_reset.is_staff_invite(token)
     form = NewPasswordForm()
     form.user_inputs = (account.login, account.email)
     if form.validate_on_submit():
@@ -140,10 +142,19 @@ def reset_password(token: str):
         except TokenInvalid as error:
             return _link_problem(error, "auth.forgot_password")
         end_session()
-        flash(_("Hasło zostało zmienione. Zaloguj się nowym hasłem."), "success")
+        if invite:
+            flash(_("Hasło zostało ustawione. Zaloguj się."), "success")
+        else:
+            flash(_("Hasło zostało zmienione. Zaloguj się nowym hasłem."), "success")
         return redirect(url_for("auth.login"), 303)
     status = 422 if request.method == "POST" else 200
     hint = strength_hint(form.password.data) if form.password.data else ""
     return render(
-        "auth/reset_password.html", status=status, form=form, token=token, password_hint=hint
+        "auth/reset_password.html",
+        status=status,
+        form=form,
+        token=token,
+        password_hint=hint,
+        invite=invite,
+        login=account.login,
     )

@@ -222,3 +222,22 @@ def test_the_reset_needs_the_csrf_token_and_a_staff_login(app, client, world):
     no_login = _read(app, lambda: factories.staff().id)
     assert _post(client, f"/admin/staff/{no_login}/two-factor-reset").status_code == 404
     assert _post(client, "/admin/staff/999999/password-link").status_code == 404
+
+
+def test_the_set_password_page_says_it_is_a_new_staff_account_and_names_the_login(
+    app, client, world, mailbox
+):
+    _log_in(client, "szef")
+    _new_doctor(client, world)
+    path = _link(mailbox)
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    app.config["STAFF_REQUIRE_2FA"] = True  # the clinic's default (the tests' is off)
+    page = client.get(path).get_data(as_text=True)
+    assert "<h1>Ustaw hasło do konta personelu</h1>" in page
+    assert "Twój login: maria.zdrowa" in page
+    assert "weryfikację dwuetapową" in page
+    assert "Ustaw nowe hasło" not in page
+    response = _set_password(client, path)
+    assert response.status_code == 303
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Hasło zostało ustawione. Zaloguj się." in shown

@@ -137,3 +137,10 @@ def test_missing_csrf_sends_nothing(client, account, mailbox):
     response = client.post("/password/forgot", data={"email": "ewa@example.com"})
     assert response.status_code == 400
     assert mailbox.messages == []
+
+
+def test_the_reset_page_names_the_login_and_is_not_the_staff_welcome(client, account, mailbox):
+    page = client.get(reset_link(client, mailbox)).get_data(as_text=True)
+    assert "<h1>Ustaw nowe hasło</h1>" in page
+    assert "Twój login: ewa" in page
+    assert "konta personelu" not in page and "dwuetapową" not in page
