@@ -55,10 +55,13 @@ def make_database(url: str) -> peewee.Database:
     else:
         # A pool: closing a request's connection returns it instead of paying a new
         # PostgreSQL connection (several ms) on every request.
-        settings = parse_url(url)
-        database = QuietPool(
-            settings.pop("database"), max_connections=32, stale_timeout=300, timeout=15, **settings
-        )
+        settings = {
+            **parse_url(url),  # options in the URL's query string too
+            "max_connections": 32,
+            "stale_timeout": 300,
+            "timeout": 15,
+        }
+        database = QuietPool(settings.pop("database"), **settings)
     return database
 
 

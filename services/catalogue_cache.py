@@ -243,8 +243,8 @@ def catalogue() -> Catalogue:
 def connect_for_request() -> None:
     """Take the request's connection; on PostgreSQL read the catalogue's version at once.
 
-    That read is the request's check that the pooled connection still works (the pool no
-    does not ping it with `SELECT 1`, models.base.QuietPool): one the server dropped — it
+    That read is the request's check that the pooled connection still works (the pool does
+    not ping it with `SELECT 1`, models.base.QuietPool): one the server dropped — it
     was restarted, or a proxy closed an idle connection — fails here, is discarded, and a
     new one serves the request. Any other failure (no tables yet) is left to the pages' own
     handling, as before."""

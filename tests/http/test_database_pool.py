@@ -70,3 +70,17 @@ def test_outside_a_request_the_pool_still_pings(pg_app):
         assert db.execute_sql("SELECT 2").fetchone()[0] == 2
         assert db.connection().get_backend_pid() != dropped
         db.close()
+
+
+def test_the_urls_options_reach_the_driver():
+    from models.base import make_database
+
+    pool = make_database("postgresql://wizyta:s3cret@db.example:6543/clinic?sslmode=require")
+    assert isinstance(pool, QuietPool) and pool.database == "clinic"
+    assert pool.connect_params == {
+        "user": "wizyta",
+        "password": "s3cret",
+        "host": "db.example",
+        "port": 6543,
+        "sslmode": "require",
+    }
