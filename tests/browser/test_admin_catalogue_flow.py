@@ -27,8 +27,9 @@ def app_config(app_config, mailbox):
 
 @pytest.fixture
 def clinic(ctx):
-    factories.specialty(name="Kardiologia")
-    factories.facility(name="Przychodnia Centrum")
+    spec = factories.specialty(name="Kardiologia")
+    place = factories.facility(name="Przychodnia Centrum")
+    factories.staff(spec, place, last_name="Nowakowska")  # filtered out by "Serc" below
     create_staff_account("kierownik", "kierownik@example.com", factories.PASSWORD, "admin")
 
 
@@ -85,6 +86,7 @@ def test_admin_creates_a_service_and_a_doctor_who_can_log_in(page, clinic, mailb
     if not page.js_enabled:
         page.get_by_role("button", name="Filtruj").click()
     expect(page.locator("#results")).to_contain_text("maria.sercowa")
+    expect(page.locator("#results")).not_to_contain_text("Nowakowska")
     expect(page).to_have_url(re.compile(r"q=Serc"))
     assert_no_axe_violations(page)
 
@@ -93,10 +95,12 @@ def test_admin_creates_a_service_and_a_doctor_who_can_log_in(page, clinic, mailb
     invite = mailbox.wait_for(to="maria.sercowa@example.com")
     link = next(u for u in mailbox.links(invite) if "/password/reset/" in u)
     page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ustaw hasło do konta personelu")
+    expect(page.get_by_text("Twój login: maria.sercowa")).to_be_visible()
     assert_no_axe_violations(page)
     page.get_by_label("Nowe hasło", exact=True).fill(DOCTOR_PASSWORD)
     page.get_by_label("Powtórz nowe hasło").fill(DOCTOR_PASSWORD)
-    page.get_by_role("button", name="Zapisz nowe hasło").click()
+    page.get_by_role("button", name="Zapisz hasło").click()
     _log_in(page, "maria.sercowa", DOCTOR_PASSWORD)
     expect(page).to_have_url(re.compile(r"/staff/$"))
 
