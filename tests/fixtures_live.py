@@ -7,7 +7,8 @@
 - `page`: a fresh context per test with locale pl-PL and `base_url` = live_server.url, run
   twice: ids "js" (JavaScript on) and "nojs" (off). `page.js_enabled` and the `js_enabled`
   fixture tell which. Mark such tests with `pytest.mark.browser`. A test whose pages threw
-  an uncaught script error or hit the CSP fails (an error at teardown).
+  an uncaught script error, hit the CSP or got a 5xx from the app (a page or a fragment)
+  fails (an error at teardown).
 - `assert_no_axe_violations(page)`: runs the vendored axe-core on the page's current DOM and
   fails listing each violation (id, impact, help, first targets).
 """
@@ -98,6 +99,16 @@ def page(browser, live_server, js_enabled):
         lambda msg: (
             problems.append(f"console: {msg.text}")
             if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
+    # a 5xx the page got, htmx's requests too: a fragment that fails leaves the old content
+    # on screen, and a flow's assertions may still pass on it (issue 14: the admin's lists)
+    tab.on(
+        "response",
+        lambda response: (
+            problems.append(f"the app answered {response.status}: {response.url}")
+            if response.status >= 500 and response.url.startswith(live_server.url)
             else None
         ),
     )

@@ -148,6 +148,7 @@ def test_register_activate_log_in_and_use_two_step_verification(page, live_serve
 
     # a recovery code works once instead of the app's code
     page.get_by_role("button", name="Wyloguj się").click()
+    expect(page.get_by_role("link", name="Zaloguj się")).to_be_visible()  # then go on
     _log_in(page, login, PASSWORD)
     page.get_by_label("Kod z aplikacji lub kod zapasowy").fill(recovery_codes[0])
     page.get_by_role("main").get_by_role("button", name="Zaloguj się").click()

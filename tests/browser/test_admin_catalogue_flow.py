@@ -92,6 +92,8 @@ def test_admin_creates_a_service_and_a_doctor_who_can_log_in(page, clinic, mailb
 
     # the doctor sets her own password from the e-mail, then logs in
     page.get_by_role("button", name="Wyloguj się").click()
+    # the log-out lands on the home page; going to the link before that races with it
+    expect(page.get_by_role("link", name="Zaloguj się")).to_be_visible()
     invite = mailbox.wait_for(to="maria.sercowa@example.com")
     link = next(u for u in mailbox.links(invite) if "/password/reset/" in u)
     page.goto(link)
