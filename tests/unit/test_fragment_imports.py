@@ -1,5 +1,6 @@
 """A block that htmx gets alone (core.htmx.render(..., block=...)) is rendered without the
-rest of its template: macros imported at the template's top are not there, and the fragment
+rest of its template: macros imported (or defined, or `set`s made) at the template's top are
+not there, and the fragment
 fails with "'active_button' is undefined" — a 500 for every admin list filtered with
 JavaScript on, while the full page worked. Every such block imports what it uses itself."""
 
@@ -42,12 +43,19 @@ def _fragment_calls() -> tuple[set[tuple[str, str]], set[str]]:
 
 
 def _imported(body) -> set[str]:
+    """Names a part of a template defines for what follows: imports, `set`s and macros."""
     names = set()
     for node in body:
         if isinstance(node, nodes.FromImport):
             names.update(n[1] if isinstance(n, tuple) else n for n in node.names)
         elif isinstance(node, nodes.Import):
             names.add(node.target)
+        elif isinstance(node, nodes.Macro):
+            names.add(node.name)
+        elif isinstance(node, nodes.Assign | nodes.AssignBlock):
+            names.update(n.name for n in node.target.find_all(nodes.Name))
+            if isinstance(node.target, nodes.Name):
+                names.add(node.target.name)
     return names
 
 
@@ -62,7 +70,11 @@ def _undefined_in_fragment(template: str, block: str) -> set[str]:
     found = [b for b in tree.find_all(nodes.Block) if b.name == block]
     assert found, f"{template} has no block {block}"
     inside = found[0]
-    own = _imported(inside.find_all((nodes.FromImport, nodes.Import)))
+    own = _imported(
+        inside.find_all(
+            (nodes.FromImport, nodes.Import, nodes.Macro, nodes.Assign, nodes.AssignBlock)
+        )
+    )
     used = {n.name for n in inside.find_all(nodes.Name) if n.ctx == "load"}
     return (used & top) - own
 
