@@ -71,42 +71,36 @@ def request_password_reset(email: str, ip: str | None = None) -> None:
         )
 
 
-def _reset_or_invite(token: str) -> dict:
-    """A reset link, or a new staff login's set-password link (longer valid, same page)."""
+def _reset_or_invite(token: str) -> tuple[dict, bool]:
+    """A reset link, or a new staff login's set-password link (longer valid, same page);
+    with whether it is the latter."""
     try:
-        return read_token(RESET, token, max_age("RESET_MAX_AGE_HOURS"))
+        return read_token(RESET, token, max_age("RESET_MAX_AGE_HOURS")), False
     except TokenExpired:
         raise
     except TokenInvalid as error:
         try:
-            return read_token(STAFF_INVITE, token, max_age("STAFF_INVITE_MAX_AGE_HOURS"))
+            return read_token(STAFF_INVITE, token, max_age("STAFF_INVITE_MAX_AGE_HOURS")), True
         except TokenExpired:
             raise
         except TokenInvalid:
             raise error from None
 
 
-def is_staff_invite(token: str) -> bool:
-    """Whether the link sets a new staff login's first password (the page says so)."""
-    try:
-        read_token(STAFF_INVITE, token, max_age("STAFF_INVITE_MAX_AGE_HOURS"))
-    except TokenInvalid:
-        return False
-    return True
-
-
-def account_from_reset(token: str) -> Account:
-    data = _reset_or_invite(token)
+def reset_link(token: str) -> tuple[Account, bool]:
+    """The account a genuine, unexpired, unused link is for, and whether the link sets a new
+    staff login's first password (the page says so); else TokenInvalid/Expired."""
+    data, invite = _reset_or_invite(token)
     account = Account.get_or_none(Account.id == data.get("a"))
     if account is None or account.disabled or not is_bound_to(data, account.password_hash):
         raise TokenInvalid("used or unknown")
-    return account
+    return account, invite
 
 
 def reset_password(token: str, new_password: str, now: datetime | None = None) -> Account:
     """Set the new password; the link, other sessions and any lock end (ASVS V2.5, V3.3.3)."""
     now = now or utcnow()
-    account = account_from_reset(token)
+    account, _invite = reset_link(token)
     new_hash = hash_password(new_password)
     with write_transaction():
         changed = (

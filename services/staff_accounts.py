@@ -66,7 +66,7 @@ def unusable_password_hash() -> str:
 def invite_token(account: Account) -> str:
     """Bound to the password hash like a reset link: once the password is set it is used up.
 
-    Read by services.password_reset.account_from_reset (the set-password page is the reset
+    Read by services.password_reset.reset_link (the set-password page is the reset
     page), with its own validity, STAFF_INVITE_MAX_AGE_HOURS."""
     return make_token(STAFF_INVITE, {"a": account.id}, bound_to=account.password_hash)
 

@@ -129,11 +129,10 @@ def forgot_password():
 def reset_password(token: str):
     """ASVS V2.3.1/V2.5: signed, expiring link bound to the password hash (single use)."""
     try:
-        account = password_reset.account_from_reset(token)
+        # the same page sets a new staff login's first password: it says so, names the login
+        account, invite = password_reset.reset_link(token)
     except TokenInvalid as error:
         return _link_problem(error, "auth.forgot_password")
-    # the same page sets a new staff login's first password: it says so, and names the login
-    invite = password_reset.is_staff_invite(token)
     form = NewPasswordForm()
     form.user_inputs = (account.login, account.email)
     if form.validate_on_submit():
