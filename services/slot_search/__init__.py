@@ -1,7 +1,10 @@
 """Free-slot search ("Wolne terminy"), one module per part:
 
 - query.py      — the GET parameters read into a SearchQuery (and the paging Cursor);
-- free_slots.py — the keyset-paged page, the capped count, nearest days and free slots;
+- free_slots.py — the keyset-paged page and the capped count;
+- nearest.py    — the days with slots nearest to an empty search, the free slots nearest
+                  to a taken one;
+- prepared.py   — each shape of search's SQL built once (PREPAREd on PostgreSQL);
 - fit.py        — which slots a service fits, as SQL over the cached catalogue;
 - choices.py    — the options of each filter, narrowed by the others;
 - grouping.py   — results grouped by day, staff member and run of slots for display.
@@ -15,17 +18,15 @@ from .choices import Choices, choices_for
 from .free_slots import (
     COUNT_CAP,
     PAGE_SIZE,
-    SUGGESTED_DAYS,
     SearchPage,
     attach_related,
     count_free_slots,
     free_slot_query,
-    nearest_days,
-    nearest_free_slots,
     page_query,
     search_page,
 )
 from .grouping import DayGroup, SlotRun, StaffGroup, group_by_day
+from .nearest import SUGGESTED_DAYS, nearest_days, nearest_free_slots
 from .query import (
     DEFAULT_RANGE_DAYS,
     EARLIEST_DATE,
