@@ -12,13 +12,12 @@ from models.base import db
 from models.clinic import Locality
 from services.staff_accounts import create_staff_account
 from tests import factories
-from tests.conftest import csrf_token
 
 HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def admin_client(app, client):
+def admin_client(app, client, auth):
     with app.app_context():
         db.connect(reuse_if_open=True)
         create_staff_account("szef", "szef@example.com", factories.PASSWORD, "admin")
@@ -28,10 +27,7 @@ def admin_client(app, client):
         factories.staff(spec, place, last_name="Sercowa")
         Locality.create(name="Zalesie Dolne", commune="Piaseczno", voivodeship="mazowieckie")
         db.close()
-    client.post(
-        "/login",
-        data={"login": "szef", "password": factories.PASSWORD, "csrf_token": csrf_token(client)},
-    )
+    assert auth.login("szef", factories.PASSWORD).status_code == 303
     return client
 
 
